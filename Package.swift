@@ -1,0 +1,71 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Khareetaty: one executable (`khareetaty`) over a few libraries split by concern.
+//   Postgres        — the only code that touches libpq (PGconn*/PGresult* never leave it)
+//   Geo             — geometry kernel: polygons, point-in-polygon, GeoJSON, projection
+//   KhareetatyCore  — config, pipeline stages (ingest → clean → geocode → aggregate → load),
+//                     migrations, runs, checks. Everything the CLI does lives here.
+//   khareetaty      — thin swift-argument-parser shell over KhareetatyCore
+let package = Package(
+    name: "khareetaty",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "khareetaty", targets: ["khareetaty"]),
+        .library(name: "KhareetatyCore", targets: ["KhareetatyCore"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    ],
+    targets: [
+        // System libraries (Debian packages named as providers).
+        .systemLibrary(
+            name: "CLibPQ",
+            pkgConfig: "libpq",
+            providers: [.apt(["libpq-dev"])]
+        ),
+        .systemLibrary(
+            name: "CLibCSV",
+            providers: [.apt(["libcsv-dev"])]
+        ),
+        .systemLibrary(
+            name: "CLibXML2",
+            pkgConfig: "libxml-2.0",
+            providers: [.apt(["libxml2-dev"])]
+        ),
+
+        .target(
+            name: "Postgres",
+            dependencies: ["CLibPQ"]
+        ),
+        .target(
+            name: "Geo"
+        ),
+        .target(
+            name: "KhareetatyCore",
+            dependencies: [
+                "Postgres", "Geo", "CLibCSV", "CLibXML2",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .executableTarget(
+            name: "khareetaty",
+            dependencies: [
+                "KhareetatyCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "KhareetatyTests",
+            dependencies: [
+                "KhareetatyCore", "Postgres", "Geo",
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

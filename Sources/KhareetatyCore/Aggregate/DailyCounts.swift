@@ -1,0 +1,18 @@
+import Postgres
+
+/// `district_daily`: incidents per (local_date, district, category) plus category `all`,
+/// recomputed from the stored incidents for a set of days, so a re-run gives identical rows.
+/// Incidents without a district are not counted here (they are counted as unassigned in the run).
+enum DailyCounts {
+    static func rebuild(db: PostgresConnection, schema: String, daysTable: String) throws {
+        let s = quoteIdentifier(schema)
+        try db.execute("""
+            DELETE FROM \(s).district_daily WHERE local_date IN (SELECT local_date FROM \(daysTable));
+            INSERT INTO \(s).district_daily (local_date, district_code, category, incident_count)
+            SELECT local_date, district_code, coalesce(category, 'all'), count(*)
+            FROM \(s).incidents
+            WHERE local_date IN (SELECT local_date FROM \(daysTable)) AND district_code IS NOT NULL
+            GROUP BY GROUPING SETS ((local_date, district_code, category), (local_date, district_code));
+            """)
+    }
+}

@@ -1,0 +1,83 @@
+import Postgres
+
+/// `khareetaty check`: everything a run needs, verified up front, one line per check.
+public struct Checks {
+    public struct Result: Sendable {
+        public var name: String
+        public var ok: Bool
+        public var detail: String
+    }
+
+    public let settings: Settings
+    public let configFile: String?
+
+    public init(settings: Settings, configFile: String?) {
+        self.settings = settings
+        self.configFile = configFile
+    }
+
+    public func run() -> [Result] {
+        var results = [Result(name: "config", ok: true, detail: configFile.map { "valid (\($0))" } ?? "valid (defaults and environment; no config file)")]
+
+        do {
+            let pipeline = try PipelineDefinition.load(path: settings.pipelinePath)
+            results.append(Result(name: "pipeline", ok: true, detail: "\(pipeline.name) (\(pipeline.path)), \(pipeline.inputs.count) input(s)"))
+            do {
+                let layer = try DistrictLayer.load(pipeline.boundaries)
+                let withGovernorate = layer.districts.filter { $0.governorateCode != nil }.count
+                results.append(Result(name: "boundaries", ok: true,
+                                      detail: "\(layer.districts.count) districts, \(withGovernorate) with a governorate (\(pipeline.boundaries.districtsFile))"))
+            } catch {
+                results.append(Result(name: "boundaries", ok: false, detail: String(describing: error)))
+            }
+        } catch {
+            results.append(Result(name: "pipeline", ok: false, detail: String(describing: error)))
+        }
+
+        let db: PostgresConnection
+        do {
+            db = try Database.connect(settings)
+            let version = try db.query("SHOW server_version").scalar ?? "?"
+            results.append(Result(name: "database", ok: true, detail: "\(db.endpoint), PostgreSQL \(version)"))
+        } catch {
+            results.append(Result(name: "database", ok: false, detail: String(describing: error)))
+            return results
+        }
+
+        do {
+            try Migrator(connection: db, schema: settings.schema).requireCurrent()
+            results.append(Result(name: "schema", ok: true, detail: "\(settings.schema) at version \(Migration.latestVersion)"))
+        } catch {
+            results.append(Result(name: "schema", ok: false, detail: String(describing: error)))
+            return results
+        }
+
+        do {
+            results.append(try privileges(db))
+        } catch {
+            results.append(Result(name: "privileges", ok: false, detail: String(describing: error)))
+        }
+        return results
+    }
+
+    /// What a run does to each table, checked with has_table_privilege, plus TEMP for staging.
+    private func privileges(_ db: PostgresConnection) throws -> Result {
+        let needs: [(String, String)] = [
+            ("incidents", "SELECT,INSERT,DELETE"), ("incident_rejects", "INSERT"), ("district_daily", "SELECT,INSERT,DELETE"),
+            ("districts", "SELECT,INSERT,DELETE"), ("pipeline_runs", "SELECT,INSERT,UPDATE"),
+        ]
+        var missing: [String] = []
+        for (table, privileges) in needs {
+            for privilege in privileges.split(separator: ",") {
+                let ok = try db.query("SELECT has_table_privilege($1, $2)", [quoteIdentifier(settings.schema) + "." + table, String(privilege)]).scalar
+                if ok != "t" { missing.append("\(privilege) on \(table)") }
+            }
+        }
+        if try db.query("SELECT has_database_privilege(current_database(), 'TEMPORARY')").scalar != "t" {
+            missing.append("TEMPORARY on the database")
+        }
+        return missing.isEmpty
+            ? Result(name: "privileges", ok: true, detail: "\(db.endpoint) can load into \(settings.schema)")
+            : Result(name: "privileges", ok: false, detail: "missing: " + missing.joined(separator: ", "))
+    }
+}

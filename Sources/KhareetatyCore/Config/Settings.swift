@@ -1,0 +1,193 @@
+import Foundation
+import Postgres
+
+/// The effective configuration: every value typed and validated, with where it came from.
+///
+/// Precedence, lowest to highest:
+///   1. built-in defaults
+///   2. the config file (`--config FILE`, else `$KHAREETATY_CONFIG`, else `config/khareetaty.yaml`
+///      when it exists)
+///   3. environment variables `KHAREETATY_<KEY>` (dots become underscores: `KHAREETATY_DATABASE_SCHEMA`)
+///   4. for `database.url` only: `DATABASE_URL`, then `KHAREETATY_DATABASE_URL`, then `--database URL`
+/// An empty `database.url` leaves the connection to libpq's own defaults: the `PG*` environment
+/// variables (`PGHOST`, `PGPORT`, `PGUSER`, `PGPASSWORD`, `PGSERVICE`, …) and the service file.
+public struct Settings: Sendable {
+    public enum LogFormat: String, Sendable, CaseIterable { case auto, text, json }
+    public enum LogLevel: String, Sendable, CaseIterable { case trace, debug, info, notice, warning, error, critical }
+
+    public var databaseURL = ""
+    public var schema = "khareetaty"
+    public var connectTimeoutSeconds = 10
+    public var pipelinePath = "pipelines/nightly.yaml"
+    public var batchSize = 50_000
+    public var logLevel = LogLevel.info
+    public var logFormat = LogFormat.auto
+
+    /// Key → where its value came from ("default", "config/khareetaty.yaml:3", "env KHAREETATY_…", "--database").
+    public internal(set) var sources: [String: String] = [:]
+
+    public init() {}
+
+    /// The connection string for logs and messages: any password replaced by `***`.
+    public var redactedDatabaseURL: String { ConnectionString.redacted(databaseURL) }
+}
+
+/// One configuration key: its default, what is allowed, and how it lands in `Settings`.
+struct SettingSpec: Sendable {
+    let key: String
+    let allowed: String
+    let secret: Bool
+    let read: @Sendable (Settings) -> String
+    let apply: @Sendable (String, inout Settings) -> Bool
+
+    var environmentVariable: String { "KHAREETATY_" + key.uppercased().replacingOccurrences(of: ".", with: "_") }
+}
+
+extension SettingSpec {
+    static let all: [SettingSpec] = [
+        SettingSpec(key: "database.url", allowed: "a libpq connection string (postgresql://… or key=value), or empty for libpq's PG* defaults", secret: true,
+                    read: { $0.databaseURL },
+                    apply: { value, s in
+                        guard value.isEmpty || ConnectionString.parseError(value) == nil else { return false }
+                        s.databaseURL = value; return true
+                    }),
+        SettingSpec(key: "database.schema", allowed: "a lower-case SQL name: a letter or _, then letters, digits or _ (at most 63)", secret: false,
+                    read: { $0.schema },
+                    apply: { value, s in
+                        guard isSchemaName(value) else { return false }
+                        s.schema = value; return true
+                    }),
+        SettingSpec(key: "database.connect_timeout_s", allowed: "an integer number of seconds from 1 to 300", secret: false,
+                    read: { String($0.connectTimeoutSeconds) },
+                    apply: { value, s in
+                        guard let n = Int(value), (1...300).contains(n) else { return false }
+                        s.connectTimeoutSeconds = n; return true
+                    }),
+        SettingSpec(key: "pipeline", allowed: "the path of a pipeline file (pipelines/*.yaml)", secret: false,
+                    read: { $0.pipelinePath },
+                    apply: { value, s in
+                        guard !value.isEmpty else { return false }
+                        s.pipelinePath = value; return true
+                    }),
+        SettingSpec(key: "batch_size", allowed: "an integer number of rows from 1000 to 1000000", secret: false,
+                    read: { String($0.batchSize) },
+                    apply: { value, s in
+                        guard let n = Int(value), (1_000...1_000_000).contains(n) else { return false }
+                        s.batchSize = n; return true
+                    }),
+        SettingSpec(key: "log.level", allowed: Settings.LogLevel.allCases.map(\.rawValue).joined(separator: ", "), secret: false,
+                    read: { $0.logLevel.rawValue },
+                    apply: { value, s in
+                        guard let level = Settings.LogLevel(rawValue: value.lowercased()) else { return false }
+                        s.logLevel = level; return true
+                    }),
+        SettingSpec(key: "log.format", allowed: "auto (text on a terminal, JSON lines otherwise), text, json", secret: false,
+                    read: { $0.logFormat.rawValue },
+                    apply: { value, s in
+                        guard let format = Settings.LogFormat(rawValue: value.lowercased()) else { return false }
+                        s.logFormat = format; return true
+                    }),
+    ]
+
+    static func isSchemaName(_ value: String) -> Bool {
+        guard let first = value.unicodeScalars.first, value.utf8.count <= 63 else { return false }
+        let lower = CharacterSet(charactersIn: "abcdefghijklmnopqrstuvwxyz_")
+        let rest = lower.union(CharacterSet(charactersIn: "0123456789"))
+        return lower.contains(first) && value.unicodeScalars.allSatisfy { rest.contains($0) }
+    }
+}
+
+/// Reads the settings from defaults, the config file, the environment and the command line.
+public struct SettingsLoader: Sendable {
+    /// Environment variables that belong to the project's scripts and tests, not to the binary.
+    static let reservedEnvironmentPrefixes = ["KHAREETATY_CONFIG", "KHAREETATY_LOCALDB_", "KHAREETATY_TEST_"]
+    public static let defaultConfigPath = "config/khareetaty.yaml"
+
+    public var environment: [String: String]
+    /// `--config FILE`
+    public var configPath: String?
+    /// `--database URL`
+    public var databaseFlag: String?
+
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment, configPath: String? = nil, databaseFlag: String? = nil) {
+        self.environment = environment
+        self.configPath = configPath
+        self.databaseFlag = databaseFlag
+    }
+
+    /// The config file that will be read, if any, and why.
+    public func configFile() -> (path: String, explicit: Bool)? {
+        if let configPath { return (configPath, true) }
+        if let path = environment["KHAREETATY_CONFIG"], !path.isEmpty { return (path, true) }
+        if FileManager.default.fileExists(atPath: Self.defaultConfigPath) { return (Self.defaultConfigPath, false) }
+        return nil
+    }
+
+    public func load() throws -> Settings {
+        var settings = Settings()
+        for spec in SettingSpec.all { settings.sources[spec.key] = "default" }
+
+        func apply(_ spec: SettingSpec, _ value: String, from source: String) throws {
+            guard spec.apply(value, &settings) else {
+                throw ConfigError(key: spec.key, value: spec.secret ? ConnectionString.redacted(value) : value,
+                                  source: source, problem: "allowed: \(spec.allowed)")
+            }
+            settings.sources[spec.key] = source
+        }
+
+        if let (path, _) = configFile() {
+            guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+                throw ConfigError(key: "(file)", value: nil, source: path, problem: "cannot read the config file (missing, unreadable or not UTF-8)")
+            }
+            let document = try SettingsDocument(file: path, text: text)
+            for spec in SettingSpec.all {
+                if let (value, source) = try document.scalar(spec.key) { try apply(spec, value, from: source) }
+            }
+            try document.rejectUnknownKeys(known: SettingSpec.all.map(\.key))
+        }
+
+        // KHAREETATY_* variables: each must name a key, so a typo cannot go unnoticed.
+        let byVariable = Dictionary(uniqueKeysWithValues: SettingSpec.all.map { ($0.environmentVariable, $0) })
+        for (name, value) in environment.sorted(by: { $0.key < $1.key }) where name.hasPrefix("KHAREETATY_") {
+            if Self.reservedEnvironmentPrefixes.contains(where: { name.hasPrefix($0) }) { continue }
+            guard let spec = byVariable[name] else {
+                throw ConfigError(key: name, value: nil, source: "environment",
+                                  problem: "unknown variable; known: " + byVariable.keys.sorted().joined(separator: ", ") + ", KHAREETATY_CONFIG")
+            }
+            if spec.key == "database.url" { continue }  // applied below, in its own order
+            try apply(spec, value, from: "env \(name)")
+        }
+
+        let urlSpec = SettingSpec.all[0]
+        if let value = environment["DATABASE_URL"], !value.isEmpty { try apply(urlSpec, value, from: "env DATABASE_URL") }
+        if let value = environment["KHAREETATY_DATABASE_URL"], !value.isEmpty { try apply(urlSpec, value, from: "env KHAREETATY_DATABASE_URL") }
+        if let databaseFlag { try apply(urlSpec, databaseFlag, from: "--database") }
+        return settings
+    }
+}
+
+extension Settings {
+    /// `khareetaty config show`: one line per key with its effective value (secrets redacted) and source,
+    /// then the libpq variables that apply when `database.url` leaves something unset.
+    public func rendered(environment: [String: String]) -> String {
+        var lines: [String] = []
+        let width = SettingSpec.all.map(\.key.count).max() ?? 20
+        for spec in SettingSpec.all {
+            var value = spec.read(self)
+            if spec.secret { value = ConnectionString.redacted(value) }
+            if spec.key == "database.url", value.isEmpty { value = "(empty: libpq defaults)" }
+            let padded = spec.key.padding(toLength: width, withPad: " ", startingAt: 0)
+            lines.append("\(padded)  \(value)    # \(sources[spec.key] ?? "default")")
+        }
+        let libpq = environment.filter { $0.key.hasPrefix("PG") }.sorted { $0.key < $1.key }
+        if !libpq.isEmpty {
+            lines.append("")
+            lines.append("# libpq environment (applies to whatever database.url leaves unset):")
+            for (name, value) in libpq {
+                let shown = name == "PGPASSWORD" ? "***" : ConnectionString.redacted(value)
+                lines.append("\(name)=\(shown)")
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+}

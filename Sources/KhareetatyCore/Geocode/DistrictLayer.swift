@@ -1,0 +1,82 @@
+import Geo
+
+/// A district (Kuwait "area") with its governorate, keyed by its stable code (names repeat).
+public struct District: Sendable {
+    public var code: String
+    public var name: String
+    public var governorateCode: String?
+    public var governorateName: String?
+    public var geometry: MultiPolygon
+    public var areaKm2: Double { geometry.areaKm2 }
+}
+
+/// The district polygons of a pipeline, with each district's governorate.
+public struct DistrictLayer: Sendable {
+    public let districts: [District]
+
+    /// Loads districts (and governorates, when the pipeline names them) and validates them:
+    /// closed rings of at least 4 finite points (checked by the reader), non-empty unique codes.
+    ///
+    /// A district's governorate is the one containing most of its surface, estimated on a regular
+    /// 16×16 grid of sample points over the district's bounding box (the two files do not nest
+    /// exactly: see fixtures/boundaries/kuwait/ATTRIBUTION.md).
+    public static func load(_ boundaries: PipelineDefinition.Boundaries) throws -> DistrictLayer {
+        let features = try GeoJSON.readFeatures(path: boundaries.districtsFile)
+        var seen: Set<String> = []
+        var districts: [District] = []
+        for feature in features {
+            guard let code = feature.properties[boundaries.districtCodeProperty], !code.isEmpty else {
+                throw BoundaryError(file: boundaries.districtsFile, feature: feature.index, problem: "property \(boundaries.districtCodeProperty) (the district code) is missing")
+            }
+            guard seen.insert(code).inserted else {
+                throw BoundaryError(file: boundaries.districtsFile, feature: feature.index, problem: "duplicate district code \(code)")
+            }
+            districts.append(District(code: code, name: feature.properties[boundaries.districtNameProperty] ?? code, geometry: feature.geometry))
+        }
+
+        if let governoratesFile = boundaries.governoratesFile {
+            let governorates = try GeoJSON.readFeatures(path: governoratesFile)
+            for i in districts.indices {
+                let box = districts[i].geometry.boundingBox
+                var votes = [Int](repeating: 0, count: governorates.count)
+                let n = 16
+                for gx in 0..<n {
+                    for gy in 0..<n {
+                        let p = GeoPoint(lon: box.minLon + (Double(gx) + 0.5) / Double(n) * (box.maxLon - box.minLon),
+                                         lat: box.minLat + (Double(gy) + 0.5) / Double(n) * (box.maxLat - box.minLat))
+                        guard districts[i].geometry.contains(p) else { continue }
+                        if let g = governorates.firstIndex(where: { $0.geometry.contains(p) }) { votes[g] += 1 }
+                    }
+                }
+                if let best = votes.indices.max(by: { votes[$0] < votes[$1] }), votes[best] > 0 {
+                    districts[i].governorateCode = governorates[best].properties[boundaries.governorateCodeProperty]
+                    districts[i].governorateName = governorates[best].properties[boundaries.governorateNameProperty]
+                }
+            }
+        }
+        return DistrictLayer(districts: districts)
+    }
+
+    /// The district containing the point, if any (first match in file order).
+    public func locate(_ point: GeoPoint) -> District? {
+        districts.first { $0.geometry.contains(point) }
+    }
+}
+
+/// Geocode: places every incident that has a point in its district.
+public struct GeocodeStage: Stage {
+    public let layer: DistrictLayer
+    public init(layer: DistrictLayer) { self.layer = layer }
+
+    public mutating func process(_ batch: CleanStage.Output) throws -> CleanStage.Output {
+        var batch = batch
+        for i in batch.incidents.indices {
+            guard let lat = batch.incidents[i].lat, let lon = batch.incidents[i].lon,
+                  let district = layer.locate(GeoPoint(lon: lon, lat: lat)) else { continue }
+            batch.incidents[i].districtCode = district.code
+            batch.incidents[i].governorateCode = district.governorateCode
+            batch.incidents[i].geocodeMethod = .polygon
+        }
+        return batch
+    }
+}

@@ -1,0 +1,92 @@
+import Postgres
+
+/// A schema that cannot be migrated safely.
+public struct MigrationError: ExitCodeProviding, CustomStringConvertible, Sendable {
+    public var message: String
+    public var exitCode: ExitCode { .failure }
+    public var description: String { message }
+}
+
+/// Applies `Migration.all` to one schema, recording them in `schema_migrations`.
+/// Idempotent; safe against a concurrent migrator (a transaction-scoped advisory lock per schema).
+public struct Migrator {
+    public let connection: PostgresConnection
+    public let schema: String
+    public let migrations: [Migration]
+
+    public init(connection: PostgresConnection, schema: String, migrations: [Migration] = Migration.all) {
+        self.connection = connection
+        self.schema = schema
+        self.migrations = migrations
+    }
+
+    private var quotedSchema: String { quoteIdentifier(schema) }
+
+    /// Versions applied so far (empty when the schema or its table does not exist yet).
+    public func appliedVersions() throws -> [Int: String] {
+        let exists = try connection.query("SELECT to_regclass($1) IS NOT NULL", [quotedSchema + ".schema_migrations"]).scalar == "t"
+        guard exists else { return [:] }
+        let rows = try connection.query("SELECT version, checksum FROM \(quotedSchema).schema_migrations").rows
+        return Dictionary(uniqueKeysWithValues: rows.map { (Int($0[0]!)!, $0[1] ?? "") })
+    }
+
+    /// Refuses a schema that a newer Khareetaty has migrated, or whose applied migrations were edited.
+    public func verify(applied: [Int: String]) throws {
+        let known = Dictionary(uniqueKeysWithValues: migrations.map { ($0.version, $0) })
+        if let newest = applied.keys.max(), newest > (migrations.last?.version ?? 0) {
+            throw MigrationError(message: "schema \(schema) is at version \(newest), newer than this khareetaty knows (\(migrations.last?.version ?? 0)): upgrade khareetaty instead of running an older one against it")
+        }
+        for (version, checksum) in applied {
+            if let migration = known[version], migration.checksum != checksum {
+                throw MigrationError(message: "migration \(version) (\(migration.name)) was applied with checksum \(checksum) but is now \(migration.checksum): applied migrations must never be edited")
+            }
+        }
+    }
+
+    /// Applies every pending migration, each in its own transaction. Returns those applied.
+    @discardableResult
+    public func migrate() throws -> [Migration] {
+        try connection.withTransaction { db in
+            try lock(db)
+            try db.execute("""
+                CREATE SCHEMA IF NOT EXISTS \(quotedSchema);
+                CREATE TABLE IF NOT EXISTS \(quotedSchema).schema_migrations (
+                    version    integer PRIMARY KEY,
+                    name       text NOT NULL,
+                    checksum   text NOT NULL,
+                    applied_at timestamptz NOT NULL DEFAULT now()
+                );
+                """)
+        }
+        var applied: [Migration] = []
+        for migration in migrations {
+            let done = try connection.withTransaction { db -> Bool in
+                try lock(db)
+                let versions = try appliedVersions()
+                try verify(applied: versions)
+                if versions[migration.version] != nil { return true }
+                try db.execute("SET LOCAL search_path TO \(quotedSchema)")
+                try db.execute(migration.sql)
+                try db.query("INSERT INTO \(quotedSchema).schema_migrations (version, name, checksum) VALUES ($1, $2, $3)",
+                             [String(migration.version), migration.name, migration.checksum])
+                return false
+            }
+            if !done { applied.append(migration) }
+        }
+        return applied
+    }
+
+    /// Current version and whether it matches this binary (for `check` and `run`).
+    public func requireCurrent() throws {
+        let versions = try appliedVersions()
+        try verify(applied: versions)
+        let current = versions.keys.max() ?? 0
+        guard current == Migration.latestVersion else {
+            throw MigrationError(message: "schema \(schema) is at version \(current), this khareetaty needs \(Migration.latestVersion): run `khareetaty migrate`")
+        }
+    }
+
+    private func lock(_ db: PostgresConnection) throws {
+        try db.query("SELECT pg_advisory_xact_lock(hashtext('khareetaty.migrate.' || $1))", [schema])
+    }
+}

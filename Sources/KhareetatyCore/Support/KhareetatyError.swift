@@ -1,0 +1,17 @@
+/// Process exit codes, as cron wrappers and schedulers rely on them (sysexits.h values).
+public enum ExitCode: Int32, Sendable {
+    case success = 0
+    /// The run failed (a bug, a server-side error that retrying will not fix).
+    case failure = 1
+    /// Usage or configuration error: fix the command line or the config and run again.
+    case usage = 2
+    /// Data error: malformed input, or too many rejected rows (EX_DATAERR).
+    case dataError = 65
+    /// Temporary failure: database unreachable, lock held. Retrying later may succeed (EX_TEMPFAIL).
+    case temporaryFailure = 75
+}
+
+/// An error that knows which exit code it should end the process with.
+public protocol ExitCodeProviding: Error {
+    var exitCode: ExitCode { get }
+}

@@ -1,0 +1,143 @@
+import ArgumentParser
+import Foundation
+import KhareetatyCore
+import Logging
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the nightly pipeline: load the pipeline's inputs and refresh daily counts.",
+        discussion: """
+            Reads every input the pipeline file lists, cleans and geocodes each record, and writes incidents,
+            rejects, districts and daily counts in one transaction. Every record read ends up loaded, rejected
+            with a reason, or counted as a duplicate; the summary proves the sum.
+
+            \(exitCodesHelp)
+            """
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    @Option(name: .long, help: ArgumentHelp("Pipeline file; default: the `pipeline` setting.", valueName: "file"))
+    var pipeline: String?
+
+    @Option(name: .long, help: ArgumentHelp("Summary format on stdout: text or json.", valueName: "format"))
+    var summary: SummaryFormat = .text
+
+    @Flag(name: .long, help: "Do everything, then roll back instead of committing.")
+    var dryRun = false
+
+    enum SummaryFormat: String, ExpressibleByArgument { case text, json }
+
+    func run() throws {
+        var settings = try global.settings()
+        if let pipeline { settings.pipelinePath = pipeline }
+        let definition = try PipelineDefinition.load(path: settings.pipelinePath)
+        var runner = PipelineRunner(settings: settings, pipeline: definition, logger: Logger(label: "khareetaty"))
+        runner.dryRun = dryRun
+        let result = try runner.run()
+        print(summary == .json ? result.json() : result.text)
+    }
+}
+
+struct Backfill: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Recompute derived tables for a date range (not implemented yet).",
+        discussion: "Planned: --from D1 --to D2, in resumable monthly chunks.\n\n\(exitCodesHelp)"
+    )
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        _ = try global.settings()
+        throw NotImplemented(command: "backfill")
+    }
+}
+
+struct Replay: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Replay a fixture directory into a scratch schema and compare expected tables (not implemented yet).",
+        discussion: "\(exitCodesHelp)"
+    )
+    @OptionGroup var global: GlobalOptions
+    @Argument(help: ArgumentHelp("Fixture directory.", valueName: "dir")) var directory: String
+
+    func run() throws {
+        _ = try global.settings()
+        throw NotImplemented(command: "replay")
+    }
+}
+
+struct NotImplemented: ExitCodeProviding, CustomStringConvertible {
+    let command: String
+    var exitCode: ExitCode { .failure }
+    var description: String { "`\(command)` is not implemented yet" }
+}
+
+struct Migrate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Create or upgrade the schema: apply pending migrations, each in its own transaction.",
+        discussion: """
+            Migrations are versioned and recorded in <schema>.schema_migrations. Running it again is a no-op.
+            It refuses a schema migrated by a newer khareetaty, or one whose applied migrations were edited.
+
+            \(exitCodesHelp)
+            """
+    )
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        let settings = try global.settings()
+        let db = try Database.connect(settings)
+        let applied = try Migrator(connection: db, schema: settings.schema).migrate()
+        if applied.isEmpty {
+            print("schema \(settings.schema) is up to date (version \(Migration.latestVersion))")
+        } else {
+            for migration in applied { print("applied \(migration.version): \(migration.name)") }
+            print("schema \(settings.schema) is at version \(Migration.latestVersion)")
+        }
+    }
+}
+
+struct Check: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Verify config, pipeline, boundaries, database, schema version and privileges.",
+        discussion: "Prints one line per check and exits 1 naming what failed.\n\n\(exitCodesHelp)"
+    )
+    @OptionGroup var global: GlobalOptions
+
+    func run() throws {
+        let loader = global.loader()
+        let settings = try global.settings()
+        let results = Checks(settings: settings, configFile: loader.configFile()?.path).run()
+        for result in results {
+            print("\(result.ok ? "ok  " : "FAIL")  \(result.name.padding(toLength: 10, withPad: " ", startingAt: 0))  \(result.detail)")
+        }
+        let failed = results.filter { !$0.ok }.map(\.name)
+        if !failed.isEmpty { throw ChecksFailed(names: failed) }
+    }
+}
+
+struct ChecksFailed: ExitCodeProviding, CustomStringConvertible {
+    let names: [String]
+    var exitCode: ExitCode { .failure }
+    var description: String { "check failed: " + names.joined(separator: ", ") }
+}
+
+struct Config: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Inspect the effective configuration.",
+        subcommands: [Show.self]
+    )
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print every setting with its effective value and where it came from (secrets redacted).",
+            discussion: "\(exitCodesHelp)"
+        )
+        @OptionGroup var global: GlobalOptions
+
+        func run() throws {
+            let settings = try global.settings()
+            print(settings.rendered(environment: ProcessInfo.processInfo.environment))
+        }
+    }
+}

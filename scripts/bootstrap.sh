@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Khareetaty needs to build, test and run, if any are missing.
+# Idempotent: with everything present it only checks. Uses sudo when not run as root.
+set -euo pipefail
+
+packages=(
+  pkg-config
+  libpq-dev            # libpq (CLibPQ)
+  libcsv-dev           # libcsv (CLibCSV)
+  libxml2-dev          # libxml2 (CLibXML2)
+  postgresql-15        # the throwaway local cluster (scripts/local-db.sh)
+  postgresql-15-postgis-3  # reference implementation the geometry tests compare against
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -eq 0 ]; then sudo=(); else sudo=(sudo); fi
+echo "bootstrap: installing ${missing[*]}" >&2
+
+# Installing postgresql-15 must not start a system cluster on port 5432: while we install,
+# a policy-rc.d that denies service starts is in place (unless the machine already has one).
+policy=/usr/sbin/policy-rc.d
+made_policy=0
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee "$policy" >/dev/null
+  "${sudo[@]}" chmod 755 "$policy"
+  made_policy=1
+fi
+cleanup() { [ "$made_policy" = 1 ] && "${sudo[@]}" rm -f "$policy"; true; }
+trap cleanup EXIT
+
+export DEBIAN_FRONTEND=noninteractive
+"${sudo[@]}" apt-get update -qq
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "bootstrap: done" >&2
