@@ -6,16 +6,17 @@
 #   scripts/local-db.sh status
 #   scripts/local-db.sh url     # prints the connection string only
 #
-# Data directory, unix socket and log live under .localdb/ in the repo (git-ignored). The server
-# listens on a fixed non-default port (54329, or $KHAREETATY_DB_PORT) on the unix socket and
+# Data directory, unix socket and log live under .localdb/ in the repo (git-ignored; another
+# folder with $KHAREETATY_LOCALDB_DIR). The server
+# listens on a fixed non-default port (54329, or $KHAREETATY_LOCALDB_PORT) on the unix socket and
 # 127.0.0.1 only, runs as an unprivileged user (the invoking user, or `postgres` when invoked as
 # root: initdb and postgres refuse root), and trades durability for speed (fsync off).
 # No system service is started and port 5432 is never touched.
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-port=${KHAREETATY_DB_PORT:-54329}
-pgbin=${KHAREETATY_PG_BIN:-/usr/lib/postgresql/15/bin}
+port=${KHAREETATY_LOCALDB_PORT:-54329}
+pgbin=${KHAREETATY_LOCALDB_PG_BIN:-/usr/lib/postgresql/15/bin}
 dbname=khareetaty
 dbuser=khareetaty
 
@@ -29,16 +30,18 @@ fi
 
 # The cluster lives in the repo unless the unix socket path would exceed the kernel's ~107-byte
 # limit or the server's user cannot reach the repo (e.g. a root-owned home): then under /tmp.
-base="$repo/.localdb"
+base="${KHAREETATY_LOCALDB_DIR:-$repo/.localdb}"
+url_file="$base/url"
 sock_path="$base/run/.s.PGSQL.$port"
 reachable=1
 if [ "$(id -u)" -eq 0 ]; then
   runuser -u "$osuser" -- test -x "$repo" 2>/dev/null || reachable=0
 fi
 if [ ${#sock_path} -ge 100 ] || [ "$reachable" = 0 ]; then
-  base="/tmp/khareetaty-db-$(printf '%s' "$repo" | sha256sum | cut -c1-12)"
-  mkdir -p "$repo/.localdb"
-  ln -sfn "$base" "$repo/.localdb/cluster"
+  link="$base"
+  base="/tmp/khareetaty-db-$(printf '%s' "$base" | sha256sum | cut -c1-12)"
+  mkdir -p "$link"
+  ln -sfn "$base" "$link/cluster"
 fi
 data="$base/data"
 run="$base/run"
@@ -47,9 +50,9 @@ url="postgresql:///$dbname?host=$run&port=$port&user=$dbuser"
 
 running() { as_db "$pgbin/pg_ctl" -D "$data" status >/dev/null 2>&1; }
 
+# The URL is also written to <dir>/url, where the tests and the Makefile read it.
 write_url() {
-  mkdir -p "$repo/.localdb"
-  printf '%s\n' "$url" > "$repo/.localdb/url"
+  printf '%s\n' "$url" > "$url_file"
 }
 
 start() {

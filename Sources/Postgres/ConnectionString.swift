@@ -58,7 +58,16 @@ extension ConnectionString {
             guard let errorMessage else { return "out of memory" }
             return String(cString: errorMessage).trimmingCharacters(in: .whitespacesAndNewlines)
         }
-        PQconninfoFree(options)
+        defer { PQconninfoFree(options) }
+        // libpq checks the port only when connecting; a typo there is a config error, caught now.
+        var option = options
+        while let keyword = option.pointee.keyword {
+            if String(cString: keyword) == "port", let value = option.pointee.val {
+                let ports = String(cString: value).split(separator: ",", omittingEmptySubsequences: false)
+                if !ports.allSatisfy({ $0.isEmpty || (UInt16($0) ?? 0) > 0 }) { return "invalid port" }
+            }
+            option += 1
+        }
         return nil
     }
 }

@@ -75,6 +75,7 @@ public final class PostgresConnection {
 
     /// Runs `body` in a transaction: COMMIT when it returns, ROLLBACK when it throws (and the
     /// error is rethrown). No code path can leave the transaction open.
+    @discardableResult
     public func withTransaction<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
         precondition(!inTransaction, "withTransaction does not nest; use one transaction per unit of work")
         try execute("BEGIN")

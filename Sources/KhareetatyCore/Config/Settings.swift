@@ -108,18 +108,22 @@ public struct SettingsLoader: Sendable {
     public var configPath: String?
     /// `--database URL`
     public var databaseFlag: String?
+    /// The file read when neither `--config` nor `$KHAREETATY_CONFIG` names one (if it exists).
+    public var defaultConfigPath: String?
 
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment, configPath: String? = nil, databaseFlag: String? = nil) {
+    public init(environment: [String: String] = ProcessInfo.processInfo.environment, configPath: String? = nil, databaseFlag: String? = nil,
+                defaultConfigPath: String? = SettingsLoader.defaultConfigPath) {
         self.environment = environment
         self.configPath = configPath
         self.databaseFlag = databaseFlag
+        self.defaultConfigPath = defaultConfigPath
     }
 
     /// The config file that will be read, if any, and why.
     public func configFile() -> (path: String, explicit: Bool)? {
         if let configPath { return (configPath, true) }
         if let path = environment["KHAREETATY_CONFIG"], !path.isEmpty { return (path, true) }
-        if FileManager.default.fileExists(atPath: Self.defaultConfigPath) { return (Self.defaultConfigPath, false) }
+        if let defaultConfigPath, FileManager.default.fileExists(atPath: defaultConfigPath) { return (defaultConfigPath, false) }
         return nil
     }
 

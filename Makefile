@@ -1,0 +1,40 @@
+# Khareetaty — the two commands a newcomer needs are `make run` and `make test` (see README.md).
+# Both install missing Debian packages, start the throwaway local PostgreSQL and build first.
+
+SWIFT      ?= swift
+LOCALDB    := scripts/local-db.sh
+BIN        := .build/debug/khareetaty
+
+.PHONY: run test build bootstrap db db-stop db-status clean-db
+
+## run: the nightly pipeline on the bundled fixtures, against the local database
+run: bootstrap build
+	@url=$$($(LOCALDB) start) && \
+	  DATABASE_URL="$$url" $(BIN) migrate && \
+	  DATABASE_URL="$$url" $(BIN) check && \
+	  DATABASE_URL="$$url" $(BIN) run --pipeline pipelines/nightly.yaml
+
+## test: the whole test suite against a real PostgreSQL
+test: bootstrap
+	@url=$$($(LOCALDB) start) && \
+	  KHAREETATY_TEST_DATABASE_URL="$$url" $(SWIFT) test
+
+build: bootstrap
+	$(SWIFT) build
+
+bootstrap:
+	@scripts/bootstrap.sh
+
+## db: start the local cluster (idempotent) and print its connection string
+db: bootstrap
+	@$(LOCALDB) start
+
+db-stop:
+	@$(LOCALDB) stop
+
+db-status:
+	@$(LOCALDB) status
+
+## clean-db: stop the local cluster and delete its data
+clean-db: db-stop
+	rm -rf .localdb

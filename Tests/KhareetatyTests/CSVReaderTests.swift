@@ -1,0 +1,66 @@
+import Foundation
+import Testing
+@testable import KhareetatyCore
+
+@Suite struct CSVReaderTests {
+    func read(_ text: String, delimiter: UInt8 = UInt8(ascii: ",")) throws -> (header: [String], records: [RawRecord]) {
+        let path = try temporaryFile("in.csv", contents: text)
+        let reader = try CSVReader(path: path, delimiter: delimiter)
+        var records: [RawRecord] = []
+        while let record = try reader.nextRecord() { records.append(record) }
+        return (reader.header, records)
+    }
+
+    @Test func quotedFieldsNewlinesAndLineNumbers() throws {
+        let (header, records) = try read("id,text\n1,plain\n2,\"two\nlines\"\n3,\"a \"\"quoted\"\" word, with comma\"\n4,\n")
+        #expect(header == ["id", "text"])
+        #expect(records.map(\.fields) == [["1", "plain"], ["2", "two\nlines"], ["3", "a \"quoted\" word, with comma"], ["4", ""]])
+        #expect(records.map(\.sourceLine) == [2, 3, 5, 6])
+    }
+
+    @Test func crlfBomAndNoFinalNewline() throws {
+        let (header, records) = try read("\u{FEFF}id,v\r\n1,a\r\n2,b")
+        #expect(header == ["id", "v"])
+        #expect(records.map(\.fields) == [["1", "a"], ["2", "b"]])
+        #expect(records.map(\.sourceLine) == [2, 3])
+    }
+
+    @Test func otherDelimiters() throws {
+        let (_, records) = try read("a;b\nx;\"y;z\"\n", delimiter: UInt8(ascii: ";"))
+        #expect(records.map(\.fields) == [["x", "y;z"]])
+    }
+
+    @Test func unterminatedQuoteNamesTheLine() throws {
+        do {
+            _ = try read("id,v\n1,ok\n2,\"never closed\n3,x\n")
+            Issue.record("accepted an unterminated quote")
+        } catch let error as InputError {
+            #expect(error.line == 3)
+            #expect(error.description.contains("unterminated quote"))
+            #expect(error.exitCode == .dataError)
+        }
+    }
+
+    @Test func strayQuoteIsAnError() throws {
+        do {
+            _ = try read("id,v\n1,ok\n2,\"closed\"junk\n")
+            Issue.record("accepted text after a closing quote")
+        } catch let error as InputError {
+            #expect(error.line == 3)
+        }
+    }
+
+    @Test func emptyFileNeedsAHeader() throws {
+        #expect(throws: InputError.self) { try read("") }
+    }
+
+    @Test func longFilesStreamAcrossReadChunks() throws {
+        // More than one 1 MiB read chunk, with records straddling chunk borders.
+        var text = "id,payload\n"
+        for i in 0..<40_000 { text += "\(i),\"\(String(repeating: "p", count: i % 50))\n\(i)\"\n" }
+        let (_, records) = try read(text)
+        #expect(records.count == 40_000)
+        #expect(records.last?.fields == ["39999", String(repeating: "p", count: 39_999 % 50) + "\n39999"])
+        #expect(records.last?.sourceLine == 2 + 39_999 * 2)
+    }
+}

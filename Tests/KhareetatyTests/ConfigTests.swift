@@ -1,0 +1,133 @@
+import Foundation
+import Postgres
+import Testing
+@testable import KhareetatyCore
+
+@Suite struct ConfigTests {
+    func load(file: String? = nil, env: [String: String] = [:], flag: String? = nil) throws -> Settings {
+        let path = try file.map { try temporaryFile("khareetaty.yaml", contents: $0) }
+        return try SettingsLoader(environment: env, configPath: path, databaseFlag: flag, defaultConfigPath: nil).load()
+    }
+
+    func configError(file: String? = nil, env: [String: String] = [:], flag: String? = nil) throws -> ConfigError {
+        do {
+            _ = try load(file: file, env: env, flag: flag)
+        } catch let error as ConfigError {
+            return error
+        }
+        Issue.record("expected a ConfigError")
+        throw TestSetupError(description: "no error")
+    }
+
+    @Test func defaultsWithoutFileOrEnvironment() throws {
+        let settings = try load()
+        #expect(settings.schema == "khareetaty")
+        #expect(settings.batchSize == 50_000)
+        #expect(settings.databaseURL == "")
+        #expect(settings.sources["database.schema"] == "default")
+    }
+
+    @Test func fileValuesCarryTheirLine() throws {
+        let settings = try load(file: "database:\n  schema: nightly_v2\nbatch_size: 20000\n")
+        #expect(settings.schema == "nightly_v2")
+        #expect(settings.batchSize == 20_000)
+        #expect(settings.sources["database.schema"]?.hasSuffix("khareetaty.yaml:2") == true)
+        #expect(settings.sources["batch_size"]?.hasSuffix("khareetaty.yaml:3") == true)
+    }
+
+    @Test func unknownKeyNamesKeyAndLine() throws {
+        let error = try configError(file: "database:\n  schema: x\n  shcema: y\n")
+        #expect(error.key == "database.shcema")
+        #expect(error.source.hasSuffix(":3"))
+        #expect(error.exitCode == .usage)
+        #expect(error.description.contains("unknown key"))
+    }
+
+    @Test(arguments: [
+        ("batch_size: lots\n", "batch_size", "lots"),
+        ("batch_size: 10\n", "batch_size", "10"),
+        ("database:\n  schema: Bad-Name\n", "database.schema", "Bad-Name"),
+        ("log:\n  level: loud\n", "log.level", "loud"),
+        ("database:\n  connect_timeout_s: 0\n", "database.connect_timeout_s", "0"),
+    ])
+    func wrongValueNamesKeyValueAndAllowed(file: String, key: String, value: String) throws {
+        let error = try configError(file: file)
+        #expect(error.key == key)
+        #expect(error.value == value)
+        #expect(error.description.contains("allowed:"))
+    }
+
+    @Test func listWhereValueExpectedIsAnError() throws {
+        let error = try configError(file: "pipeline:\n  - a\n  - b\n")
+        #expect(error.key == "pipeline")
+        #expect(error.problem.contains("list"))
+    }
+
+    @Test func environmentOverridesFile() throws {
+        let settings = try load(file: "database:\n  schema: from_file\n", env: ["KHAREETATY_DATABASE_SCHEMA": "from_env"])
+        #expect(settings.schema == "from_env")
+        #expect(settings.sources["database.schema"] == "env KHAREETATY_DATABASE_SCHEMA")
+    }
+
+    @Test func unknownEnvironmentVariableIsAnError() throws {
+        let error = try configError(env: ["KHAREETATY_BATCHSIZE": "1000"])
+        #expect(error.key == "KHAREETATY_BATCHSIZE")
+        #expect(error.problem.contains("KHAREETATY_BATCH_SIZE"))
+    }
+
+    @Test func reservedScriptVariablesAreIgnored() throws {
+        _ = try load(env: ["KHAREETATY_LOCALDB_PORT": "1", "KHAREETATY_TEST_DATABASE_URL": "x"])
+    }
+
+    @Test func databasePrecedence() throws {
+        let file = "database:\n  url: postgresql:///from_file\n"
+        #expect(try load(file: file).databaseURL == "postgresql:///from_file")
+        #expect(try load(file: file, env: ["DATABASE_URL": "postgresql:///generic"]).databaseURL == "postgresql:///generic")
+        let both = ["DATABASE_URL": "postgresql:///generic", "KHAREETATY_DATABASE_URL": "postgresql:///specific"]
+        #expect(try load(file: file, env: both).databaseURL == "postgresql:///specific")
+        let flagged = try load(file: file, env: both, flag: "postgresql:///flag")
+        #expect(flagged.databaseURL == "postgresql:///flag")
+        #expect(flagged.sources["database.url"] == "--database")
+    }
+
+    @Test func malformedURLIsRedactedInTheError() throws {
+        let error = try configError(flag: "postgresql://loader:s3cr3t@host:notaport/db")
+        #expect(error.key == "database.url")
+        #expect(!error.description.contains("s3cr3t"))
+        #expect(error.description.contains("***"))
+    }
+
+    @Test func renderedSettingsNeverShowSecrets() throws {
+        let settings = try load(flag: "postgresql://loader:s3cr3t@db.example:5432/kw?sslmode=require")
+        let text = settings.rendered(environment: ["PGPASSWORD": "hunter2", "PGHOST": "db.example"])
+        #expect(!text.contains("s3cr3t"))
+        #expect(!text.contains("hunter2"))
+        #expect(text.contains("postgresql://loader:***@db.example:5432/kw"))
+        #expect(text.contains("PGPASSWORD=***"))
+    }
+
+    @Test func shippedConfigFileIsValid() throws {
+        let settings = try SettingsLoader(environment: [:], configPath: repoPath("config/khareetaty.yaml")).load()
+        #expect(settings.pipelinePath == "pipelines/nightly.yaml")
+    }
+}
+
+@Suite struct ConnectionStringTests {
+    @Test(arguments: [
+        ("postgresql://u:pw@h/db", "postgresql://u:***@h/db"),
+        ("postgres://u:p%40ss@h:5432/db?sslmode=verify-full", "postgres://u:***@h:5432/db?sslmode=verify-full"),
+        ("postgresql://u@h/db", "postgresql://u@h/db"),
+        ("postgresql:///db?host=/tmp&password=pw&user=u", "postgresql:///db?host=/tmp&password=***&user=u"),
+        ("host=h user=u password=pw dbname=d", "host=h user=u password=*** dbname=d"),
+        ("host=h password='p w\\'x' dbname=d", "host=h password=*** dbname=d"),
+    ])
+    func redacts(input: String, expected: String) {
+        #expect(ConnectionString.redacted(input) == expected)
+    }
+
+    @Test func libpqValidatesSyntax() {
+        #expect(ConnectionString.parseError("postgresql://h/db") == nil)
+        #expect(ConnectionString.parseError("host=h port") != nil)
+        #expect(ConnectionString.parseError("postgresql://h:port/db") != nil)
+    }
+}

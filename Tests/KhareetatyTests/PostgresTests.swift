@@ -1,0 +1,123 @@
+import Foundation
+import Postgres
+import Testing
+@testable import KhareetatyCore
+
+/// The libpq layer against the real local PostgreSQL.
+@Suite struct PostgresTests {
+    @Test func unreachableServerIsAConnectionError() throws {
+        // A port nothing listens on, in a socket directory that exists: fails at once.
+        do {
+            _ = try PostgresConnection(conninfo: "postgresql:///x?host=/tmp&port=1&connect_timeout=2")
+            Issue.record("connected to nothing")
+        } catch let error as PostgresError {
+            #expect(error.kind == .connection)
+            #expect(error.isTransient)
+        }
+    }
+
+    @Test func unreachableDatabaseIsExit75AndRedacted() throws {
+        var settings = Settings()
+        settings.databaseURL = "postgresql://loader:s3cr3t@127.0.0.1:1/db"
+        settings.connectTimeoutSeconds = 2
+        do {
+            _ = try Database.connect(settings)
+            Issue.record("connected to nothing")
+        } catch let error as DatabaseUnavailable {
+            #expect(error.exitCode == .temporaryFailure)
+            #expect(!error.description.contains("s3cr3t"))
+        }
+    }
+
+    @Test func parametersTravelApartFromSQL() throws {
+        let db = try connectTestDatabase()
+        let hostile = "x'); DROP TABLE pg_class; --"
+        let result = try db.query("SELECT $1::text AS a, $2::text AS b, $3::int + 1 AS c", [hostile, nil, "41"])
+        #expect(result.columns == ["a", "b", "c"])
+        #expect(result.rows == [[hostile, nil, "42"]])
+    }
+
+    @Test func serverErrorsCarrySQLState() throws {
+        try withScratchSchema { db, schema in
+            let t = quoteIdentifier(schema) + ".u"
+            try db.execute("CREATE TABLE \(t) (id int PRIMARY KEY)")
+            try db.query("INSERT INTO \(t) VALUES (1)")
+            do {
+                try db.query("INSERT INTO \(t) VALUES ($1)", ["1"])
+                Issue.record("duplicate accepted")
+            } catch let error as PostgresError {
+                #expect(error.kind == .query)
+                #expect(error.sqlState == "23505")
+                #expect(error.detail?.contains("(id)=(1)") == true)
+                #expect(!error.isTransient)
+            }
+            // The connection is still usable after an error.
+            #expect(try db.query("SELECT count(*) FROM \(t)").scalar == "1")
+        }
+    }
+
+    @Test func transactionCommitsOnReturnAndRollsBackOnThrow() throws {
+        struct Boom: Error {}
+        try withScratchSchema { db, schema in
+            let t = quoteIdentifier(schema) + ".t"
+            try db.execute("CREATE TABLE \(t) (v text)")
+            try db.withTransaction { try $0.query("INSERT INTO \(t) VALUES ('kept')") }
+            #expect(throws: Boom.self) {
+                try db.withTransaction { db in
+                    try db.query("INSERT INTO \(t) VALUES ('lost')")
+                    throw Boom()
+                }
+            }
+            #expect(try db.query("SELECT string_agg(v, ',') FROM \(t)").scalar == "kept")
+            // A server error inside the body also rolls back and leaves the connection idle.
+            #expect(throws: PostgresError.self) {
+                try db.withTransaction { db in
+                    try db.query("INSERT INTO \(t) VALUES ('lost too')")
+                    try db.execute("SELECT 1/0")
+                }
+            }
+            #expect(try db.query("SELECT count(*) FROM \(t)").scalar == "1")
+        }
+    }
+
+    @Test func copyRoundTripsEveryAwkwardByte() throws {
+        let values: [String?] = [
+            "tab\there", "new\nline", "carriage\rreturn", "back\\slash", "\\N", "\\.", "", nil,
+            "عربي — السالمية", "emoji 🚓", "quote \" and ' and ,", String(repeating: "x", count: 300_000),
+        ]
+        try withScratchSchema { db, schema in
+            let t = quoteIdentifier(schema) + ".c"
+            try db.execute("CREATE TABLE \(t) (i int, v text)")
+            let count = try db.withCopy(into: t, columns: ["i", "v"]) { writer in
+                for (i, value) in values.enumerated() { try writer.writeRow([String(i), value]) }
+            }
+            #expect(count == values.count)
+            let rows = try db.query("SELECT v FROM \(t) ORDER BY i").rows.map { $0[0] }
+            #expect(rows == values)
+        }
+    }
+
+    @Test func failedCopyLeavesNothingAndConnectionUsable() throws {
+        try withScratchSchema { db, schema in
+            let t = quoteIdentifier(schema) + ".c"
+            try db.execute("CREATE TABLE \(t) (v text)")
+            #expect(throws: PostgresError.self) {
+                try db.withCopy(into: t, columns: ["v"]) { writer in
+                    for i in 0..<50_000 { try writer.writeRow(["row \(i)"]) }  // more than one flush
+                    try writer.writeRow(["nul \u{0} byte"])
+                }
+            }
+            #expect(try db.query("SELECT count(*) FROM \(t)").scalar == "0")
+            // A server-side failure (bad integer) is reported with its SQLSTATE.
+            let numbers = quoteIdentifier(schema) + ".n"
+            try db.execute("CREATE TABLE \(numbers) (n int)")
+            do {
+                try db.withCopy(into: numbers, columns: ["n"]) { try $0.writeRow(["not a number"]) }
+                Issue.record("bad integer accepted")
+            } catch let error as PostgresError {
+                #expect(error.sqlState == "22P02")
+            }
+            #expect(try db.query("SELECT 1").scalar == "1")
+        }
+    }
+}

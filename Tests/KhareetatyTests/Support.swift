@@ -1,0 +1,84 @@
+import Foundation
+import Postgres
+import Testing
+@testable import KhareetatyCore
+
+/// The repository root (tests read fixtures and run the built binary from it).
+let repoRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+func repoPath(_ relative: String) -> String { repoRoot.appendingPathComponent(relative).path }
+
+struct TestSetupError: Error, CustomStringConvertible { let description: String }
+
+/// The test database: `KHAREETATY_TEST_DATABASE_URL` (set by `make test`), else the URL the local
+/// cluster script wrote. There is deliberately no fallback that skips: without a database these
+/// tests fail, loudly.
+func testDatabaseURL() throws -> String {
+    if let url = ProcessInfo.processInfo.environment["KHAREETATY_TEST_DATABASE_URL"], !url.isEmpty { return url }
+    if let text = try? String(contentsOfFile: repoPath(".localdb/url"), encoding: .utf8) {
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+    throw TestSetupError(description: "no test database: run `make test` (or set KHAREETATY_TEST_DATABASE_URL)")
+}
+
+func connectTestDatabase() throws -> PostgresConnection {
+    try PostgresConnection(conninfo: testDatabaseURL())
+}
+
+/// Runs `body` with a fresh, uniquely named schema that is dropped afterwards.
+@discardableResult
+func withScratchSchema<T>(_ body: (PostgresConnection, String) throws -> T) throws -> T {
+    let db = try connectTestDatabase()
+    let schema = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(20)
+    try db.execute("CREATE SCHEMA \(quoteIdentifier(String(schema)))")
+    defer { _ = try? db.execute("DROP SCHEMA \(quoteIdentifier(String(schema))) CASCADE") }
+    return try body(db, String(schema))
+}
+
+/// Settings pointing at the test database and a scratch schema.
+func testSettings(schema: String) throws -> Settings {
+    var settings = Settings()
+    settings.databaseURL = try testDatabaseURL()
+    settings.schema = schema
+    return settings
+}
+
+/// A file under a fresh temporary directory.
+func temporaryFile(_ name: String, contents: String) throws -> String {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("khareetaty-tests-" + UUID().uuidString)
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    let path = dir.appendingPathComponent(name).path
+    try Data(contents.utf8).write(to: URL(fileURLWithPath: path))
+    return path
+}
+
+struct CLIResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+/// Runs the built `khareetaty` binary (built by `swift test` with the rest of the package).
+func runCLI(_ arguments: [String], environment: [String: String] = [:], inheritDatabase: Bool = false) throws -> CLIResult {
+    let binary = repoPath(".build/debug/khareetaty")
+    guard FileManager.default.isExecutableFile(atPath: binary) else {
+        throw TestSetupError(description: "\(binary) is missing: run `swift build` first")
+    }
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: binary)
+    process.arguments = arguments
+    process.currentDirectoryURL = repoRoot
+    // A clean environment: nothing from the developer's shell leaks into what is tested.
+    var env = ["PATH": "/usr/bin:/bin", "HOME": NSTemporaryDirectory()]
+    if inheritDatabase { env["DATABASE_URL"] = try testDatabaseURL() }
+    env.merge(environment) { $1 }
+    process.environment = env
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return CLIResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+}
