@@ -48,6 +48,17 @@ run="$base/run"
 log="$base/postgres.log"
 url="postgresql:///$dbname?host=$run&port=$port&user=$dbuser"
 
+# The server must not inherit the caller's open descriptors: a parent waiting for a pipe or
+# socket to close (command substitution, Foundation's Process) would otherwise wait for ever.
+detached() {
+  local fd
+  for fd in /proc/$BASHPID/fd/*; do
+    fd=${fd##*/}
+    if [ "$fd" -gt 2 ] && [ "$fd" != 255 ]; then eval "exec $fd>&-"; fi
+  done
+  "$@" </dev/null
+}
+
 running() { as_db "$pgbin/pg_ctl" -D "$data" status >/dev/null 2>&1; }
 
 # The URL is also written to <dir>/url, where the tests and the Makefile read it.
@@ -88,7 +99,7 @@ CONF
   # (pg_ctl status said so), so they are stale.
   rm -f "$data/postmaster.pid" "$run/.s.PGSQL.$port" "$run/.s.PGSQL.$port.lock"
 
-  if ! as_db "$pgbin/pg_ctl" -D "$data" -l "$log" -w -t 60 start >/dev/null; then
+  if ! ( detached as_db "$pgbin/pg_ctl" -D "$data" -l "$log" -w -t 60 start >/dev/null ); then
     echo "local-db: server failed to start; last log lines:" >&2
     tail -n 20 "$log" >&2 || true
     exit 1

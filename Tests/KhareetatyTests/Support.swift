@@ -43,9 +43,9 @@ func testSettings(schema: String) throws -> Settings {
     return settings
 }
 
-/// A file under a fresh temporary directory.
+/// A file under a fresh directory in .build/test-tmp (git-ignored, gone with `rm -rf .build`).
 func temporaryFile(_ name: String, contents: String) throws -> String {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("khareetaty-tests-" + UUID().uuidString)
+    let dir = repoRoot.appendingPathComponent(".build/test-tmp/" + UUID().uuidString)
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     let path = dir.appendingPathComponent(name).path
     try Data(contents.utf8).write(to: URL(fileURLWithPath: path))

@@ -1,0 +1,104 @@
+import Foundation
+import Testing
+import Yams
+
+/// Docker cannot run on the CI machine, so the container files are checked by reading them:
+/// the compose file's shape, and that the Dockerfile's runtime stage installs exactly the Debian
+/// packages that provide the shared libraries the built binary links.
+@Suite struct ContainerTests {
+    struct Stage { var name: String; var base: String; var lines: [String] }
+
+    func dockerfileStages() throws -> [Stage] {
+        let text = try String(contentsOfFile: repoPath("Dockerfile"), encoding: .utf8)
+        // Join continuation lines, drop comments.
+        let logical = text.replacingOccurrences(of: "\\\n", with: " ").split(separator: "\n").map(String.init)
+            .filter { !$0.trimmingCharacters(in: .whitespaces).hasPrefix("#") }
+        var stages: [Stage] = []
+        for line in logical {
+            let words = line.split(separator: " ").map(String.init)
+            if words.first == "FROM" {
+                let name = words.count >= 4 && words[2].uppercased() == "AS" ? words[3] : ""
+                stages.append(Stage(name: name, base: words[1], lines: []))
+            } else if !stages.isEmpty {
+                stages[stages.count - 1].lines.append(line)
+            }
+        }
+        return stages
+    }
+
+    func run(_ tool: String, _ arguments: [String]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: tool)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    @Test func dockerfileStagesAndRuntimePackagesMatchTheBinary() throws {
+        let stages = try dockerfileStages()
+        #expect(stages.map(\.name) == ["build", "runtime"])
+        #expect(stages[0].base.hasPrefix("swift:6"))
+        #expect(stages[1].base.hasPrefix("debian:") && stages[1].base.contains("slim"))
+        let build = stages[0].lines.joined(separator: "\n")
+        let runtime = stages[1].lines.joined(separator: "\n")
+
+        let installLine = try #require(stages[1].lines.first { $0.contains("apt-get install") })
+        let installed = Set(installLine.split(separator: " ").map(String.init).filter { !$0.hasPrefix("-") && $0 != "&&" })
+
+        // What the binary needs at run time: its NEEDED entries, by the Debian package owning each.
+        let needed = try run("/usr/bin/readelf", ["-d", repoPath(".build/debug/khareetaty")])
+            .split(separator: "\n").compactMap { line -> String? in
+                guard line.contains("(NEEDED)"), let open = line.firstIndex(of: "["), let close = line.lastIndex(of: "]") else { return nil }
+                return String(line[line.index(after: open)..<close])
+            }
+        #expect(needed.contains("libpq.so.5"))
+        let swiftRuntime = needed.filter { $0.hasPrefix("libswift") || $0.hasPrefix("libFoundation") || $0.hasPrefix("libdispatch") || $0.hasPrefix("libBlocksRuntime") }
+        if !swiftRuntime.isEmpty { #expect(build.contains("--static-swift-stdlib"), "the Swift runtime must be linked statically") }
+
+        let baseImage: Set<String> = ["libc6", "libgcc-s1", "libstdc++6", "zlib1g"]  // present in debian:bookworm-slim
+        var required: Set<String> = []
+        for library in needed where !swiftRuntime.contains(library) {
+            let owner = try run("/usr/bin/dpkg", ["-S", "*/\(library)"]).split(separator: ":").first.map(String.init) ?? ""
+            #expect(!owner.isEmpty, "no Debian package provides \(library)")
+            if !baseImage.contains(owner) { required.insert(owner) }
+        }
+        #expect(required == ["libpq5", "libcsv3", "libxml2"])
+        #expect(required.isSubset(of: installed), "runtime stage installs \(installed.sorted()), binary needs \(required.sorted())")
+
+        #expect(runtime.contains("USER khareetaty"))
+        #expect(runtime.contains("useradd --system"))
+        #expect(runtime.contains("HEALTHCHECK") && runtime.contains("\"khareetaty\", \"check\""))
+        #expect(runtime.contains("COPY --from=build"))
+    }
+
+    @Test func composeWaitsForAHealthyPostgres15() throws {
+        let text = try String(contentsOfFile: repoPath("docker-compose.yml"), encoding: .utf8)
+        let root = try #require(try Yams.load(yaml: text) as? [String: Any])
+        let services = try #require(root["services"] as? [String: Any])
+        let postgres = try #require(services["postgres"] as? [String: Any])
+        let pipeline = try #require(services["khareetaty"] as? [String: Any])
+
+        #expect((postgres["image"] as? String)?.hasPrefix("postgres:15") == true)
+        let health = try #require(postgres["healthcheck"] as? [String: Any])
+        #expect("\(health["test"] ?? "")".contains("pg_isready"))
+
+        let dependsOn = try #require(pipeline["depends_on"] as? [String: Any])
+        #expect((dependsOn["postgres"] as? [String: Any])?["condition"] as? String == "service_healthy")
+        #expect(pipeline["build"] != nil)
+
+        let volumes = try #require(root["volumes"] as? [String: Any])
+        let mounts = postgres["volumes"] as? [String] ?? []
+        #expect(volumes.keys.contains { name in mounts.contains { $0.hasPrefix(name + ":") } }, "postgres data must live on a named volume")
+
+        // No password in the connection string (it would reach logs); PGPASSWORD carries it.
+        let environment = pipeline["environment"] as? [String: Any] ?? [:]
+        let url = environment["DATABASE_URL"] as? String ?? ""
+        let userinfo = url.hasPrefix("postgresql://") ? url.dropFirst("postgresql://".count).split(separator: "@").first ?? "" : ""
+        #expect(!userinfo.isEmpty && !userinfo.contains(":"), "DATABASE_URL must not carry a password: \(url)")
+    }
+}
