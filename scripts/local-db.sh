@@ -54,7 +54,7 @@ detached() {
   local fd
   for fd in /proc/$BASHPID/fd/*; do
     fd=${fd##*/}
-    if [ "$fd" -gt 2 ] && [ "$fd" != 255 ]; then eval "exec $fd>&-"; fi
+    if [ "$fd" -gt 2 ] && [ "$fd" != 255 ]; then { eval "exec $fd>&-"; } 2>/dev/null; fi
   done
   "$@" </dev/null
 }

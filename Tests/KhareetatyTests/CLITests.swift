@@ -99,3 +99,28 @@ import Testing
         }
     }
 }
+
+/// With no database URL anywhere, libpq's own PG* variables and service file decide.
+@Suite struct LibpqDefaultsTests {
+    @Test func serviceFileIsHonoured() throws {
+        let db = try connectTestDatabase()
+        let row = try #require(try db.query("""
+            SELECT current_setting('unix_socket_directories'), current_setting('port'), current_user, current_database()
+            """).rows.first)
+        let serviceFile = try temporaryFile("pg_service.conf", contents: """
+            [khareetaty-test]
+            host=\(row[0]!)
+            port=\(row[1]!)
+            user=\(row[2]!)
+            dbname=\(row[3]!)
+
+            """)
+        let schema = "t_service_\(UInt32.random(in: 0...UInt32.max))"
+        defer { _ = try? db.execute("DROP SCHEMA IF EXISTS \(quoteIdentifier(schema)) CASCADE") }
+        let result = try runCLI(["migrate"], environment: [
+            "PGSERVICEFILE": serviceFile, "PGSERVICE": "khareetaty-test", "KHAREETATY_DATABASE_SCHEMA": schema,
+        ])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("version \(Migration.latestVersion)"))
+    }
+}
