@@ -56,7 +56,7 @@ detached() {
     fd=${fd##*/}
     if [ "$fd" -gt 2 ] && [ "$fd" != 255 ]; then { eval "exec $fd>&-"; } 2>/dev/null; fi
   done
-  "$@" </dev/null
+  "$@" </dev/null >/dev/null
 }
 
 running() { as_db "$pgbin/pg_ctl" -D "$data" status >/dev/null 2>&1; }
@@ -99,7 +99,7 @@ CONF
   # (pg_ctl status said so), so they are stale.
   rm -f "$data/postmaster.pid" "$run/.s.PGSQL.$port" "$run/.s.PGSQL.$port.lock"
 
-  if ! ( detached as_db "$pgbin/pg_ctl" -D "$data" -l "$log" -w -t 60 start >/dev/null ); then
+  if ! ( detached as_db "$pgbin/pg_ctl" -D "$data" -l "$log" -w -t 60 start ); then
     echo "local-db: server failed to start; last log lines:" >&2
     tail -n 20 "$log" >&2 || true
     exit 1
