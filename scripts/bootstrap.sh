@@ -8,6 +8,8 @@ packages=(
   libpq-dev            # libpq (CLibPQ)
   libcsv-dev           # libcsv (CLibCSV)
   libxml2-dev          # libxml2 (CLibXML2)
+  zlib1g-dev           # zlib: gzip inputs (CZlib)
+  python3              # reference checks in tests (codecs, csv)
   postgresql-15        # the throwaway local cluster (scripts/local-db.sh)
   postgresql-15-postgis-3  # reference implementation the geometry tests compare against
 )

@@ -1,37 +1,53 @@
-/// Clean: turns raw records into canonical incidents or rejects with a reason. Never drops a
-/// record: every input record leaves this stage as exactly one of the two.
-public struct CleanStage: Stage {
-    public struct Output: Sendable {
-        public var incidents: [Incident] = []
-        public var rejects: [Reject] = []
-    }
+import Crypto
+import Foundation
 
-    /// Kuwait's extent with a margin, so islands count (Bubiyan, Failaka, Kubbar…).
-    static let latRange = 28.5...30.15
-    static let lonRange = 46.5...48.7
+/// A batch of cleaned records: incidents to load and rejects to record.
+public struct IncidentBatch: Sendable {
+    public var incidents: [Incident] = []
+    public var rejects: [Reject] = []
+    public init(incidents: [Incident] = [], rejects: [Reject] = []) {
+        self.incidents = incidents
+        self.rejects = rejects
+    }
+}
+
+/// Clean: turns raw records into canonical incidents or rejects with a reason, by the pipeline's
+/// clean rules. Never drops a record: every input record leaves as exactly one of the two.
+public struct CleanStage: Stage {
     static let rawCap = 4096
 
     private let indexes: [PipelineDefinition.Field: Int]
+    private let idHashIndexes: [Int]
     private let columnCount: Int
     private let timestamps: TimestampParser
+    private let rules: CleanRules
+    /// Latest acceptable instant: the run's start plus the future tolerance.
+    private let latestAllowed: Int64
 
     /// Fails if the export's header lacks a mapped column (a configuration/data mismatch).
-    public init(pipeline: PipelineDefinition, header: [String], file: String) throws {
-        var indexes: [PipelineDefinition.Field: Int] = [:]
-        for (field, column) in pipeline.columns {
+    public init(pipeline: PipelineDefinition, header: [String], file: String, now: Date = Date()) throws {
+        func index(of column: String, for purpose: String) throws -> Int {
             guard let index = header.firstIndex(of: column) else {
                 throw InputError(file: file, line: 1, field: column,
-                                 problem: "the header has no column \"\(column)\" (mapped to \(field.rawValue) in \(pipeline.path)); header: \(header.joined(separator: ", "))")
+                                 problem: "the header has no column \"\(column)\" (\(purpose) in \(pipeline.path)); header: \(header.joined(separator: ", "))")
             }
-            indexes[field] = index
+            return index
+        }
+        var indexes: [PipelineDefinition.Field: Int] = [:]
+        for (field, column) in pipeline.columns {
+            if !field.required && pipeline.format.resolved(for: file) == .xml { indexes[field] = header.firstIndex(of: column); continue }
+            indexes[field] = try index(of: column, for: "mapped to \(field.rawValue)")
         }
         self.indexes = indexes
+        idHashIndexes = try pipeline.idHashColumns.map { try index(of: $0, for: "listed in id_hash") }
         columnCount = header.count
-        timestamps = TimestampParser(timeZone: pipeline.timeZone)
+        rules = pipeline.clean
+        timestamps = TimestampParser(timeZone: pipeline.timeZone, formats: pipeline.clean.timestampFormats)
+        latestAllowed = Int64(now.timeIntervalSince1970) + pipeline.clean.futureToleranceSeconds
     }
 
-    public mutating func process(_ batch: [RawRecord]) throws -> Output {
-        var output = Output()
+    public mutating func process(_ batch: [RawRecord]) throws -> IncidentBatch {
+        var output = IncidentBatch()
         output.incidents.reserveCapacity(batch.count)
         for record in batch {
             switch clean(record) {
@@ -48,42 +64,115 @@ public struct CleanStage: Stage {
             if raw.utf8.count > Self.rawCap { raw = String(decoding: raw.utf8.prefix(Self.rawCap), as: UTF8.self) + "…" }
             return .failure(Reject(sourceFile: record.sourceFile, sourceLine: record.sourceLine, reason: reason, message: message, raw: raw))
         }
+        if let parseError = record.parseError { return reject(.malformedRecord, parseError) }
         guard record.fields.count == columnCount else {
             return reject(.wrongFieldCount, "\(record.fields.count) fields, the header has \(columnCount)")
         }
-        func value(_ field: PipelineDefinition.Field) -> Substring? {
+        if record.encoding == .invalid {
+            return reject(.invalidEncoding, "the record is not valid UTF-8 and the pipeline declares no legacy encoding")
+        }
+        func value(_ field: PipelineDefinition.Field) -> String? {
             guard let index = indexes[field] else { return nil }
-            let text = record.fields[index].trimmingCharacters(in: .whitespaces)
-            return text.isEmpty ? nil : Substring(text)
+            let text = Self.normalizedText(record.fields[index])
+            return text.isEmpty ? nil : text
+        }
+        var flags: [IncidentFlag] = []
+        if case .transcoded = record.encoding { flags.append(.transcoded) }
+
+        let id: String
+        if idHashIndexes.isEmpty {
+            guard let given = value(.incidentID) else { return reject(.missingID, "field incident_id is empty") }
+            id = given
+        } else {
+            // Unit separator between values, so ("ab","c") and ("a","bc") differ.
+            let key = idHashIndexes.map { Self.normalizedText(record.fields[$0]) }.joined(separator: "\u{1F}")
+            id = "h" + SHA256.hash(data: Data(key.utf8)).prefix(16).map { String(format: "%02x", $0) }.joined()
         }
 
-        guard let id = value(.incidentID) else { return reject(.missingID, "field incident_id is empty") }
         guard let occurredText = value(.occurredAt) else { return reject(.badTimestamp, "field occurred_at is empty") }
-        guard let occurredAt = timestamps.parse(occurredText) else {
-            return reject(.badTimestamp, "field occurred_at: \"\(occurredText)\" is not a timestamp like 2026-11-24T21:15:00+03:00")
+        guard let occurredAt = timestamps.parse(Substring(occurredText)) else {
+            return reject(.badTimestamp, "field occurred_at: \"\(occurredText)\" matches none of the formats \(describe(rules.timestampFormats))")
         }
-        guard let category = value(.category) else { return reject(.missingCategory, "field category is empty") }
+        let localDay = timestamps.localDay(of: occurredAt)
+        if Int(localDay) < rules.earliestDay {
+            return reject(.timestampOutOfRange, "field occurred_at: \(occurredText) is before \(CivilDate.isoDate(days: rules.earliestDay))")
+        }
+        if occurredAt > latestAllowed {
+            return reject(.timestampOutOfRange, "field occurred_at: \(occurredText) is in the future")
+        }
+        var updatedAt: Int64?
+        if let updatedText = value(.updatedAt) {
+            guard let parsed = timestamps.parse(Substring(updatedText)) else {
+                return reject(.badTimestamp, "field updated_at: \"\(updatedText)\" matches none of the formats \(describe(rules.timestampFormats))")
+            }
+            updatedAt = parsed
+        }
+
+        guard let categoryText = value(.category) else { return reject(.missingCategory, "field category is empty") }
+        let category: String
+        if let code = rules.categories.code(for: categoryText) {
+            category = code
+        } else if rules.unknownCategory == .reject {
+            return reject(.unknownCategory, "field category: \"\(categoryText)\" is not in the category mapping")
+        } else {
+            category = "other"
+            flags.append(.unknownCategory)
+        }
 
         var lat: Double?, lon: Double?
-        if let latText = value(.lat), let lonText = value(.lon) {
-            guard let la = Double(latText), let lo = Double(lonText), la.isFinite, lo.isFinite else {
-                return reject(.badCoordinates, "fields lat/lon: \"\(latText)\", \"\(lonText)\" are not numbers")
+        let latText = value(.lat), lonText = value(.lon)
+        if latText != nil || lonText != nil {
+            guard let latText, let lonText, let la = Double(latText), let lo = Double(lonText), la.isFinite, lo.isFinite else {
+                return reject(.badCoordinates, "fields lat/lon: \"\(latText ?? "")\", \"\(lonText ?? "")\" are not two numbers")
             }
             if la == 0 && lo == 0 {
-                // (0,0) is an export's way of saying "no GPS": leave the point empty.
-            } else if Self.latRange.contains(la) && Self.lonRange.contains(lo) {
+                // (0,0) is an export's way of saying "no GPS": no point; the area name may place it.
+            } else if rules.latRange.contains(la) && rules.lonRange.contains(lo) {
                 lat = la; lon = lo
+            } else if rules.latRange.contains(lo) && rules.lonRange.contains(la) {
+                lat = lo; lon = la
+                flags.append(.swappedCoordinates)
             } else {
-                return reject(.badCoordinates, "fields lat/lon: (\(la), \(lo)) is outside Kuwait")
+                return reject(.badCoordinates, "fields lat/lon: (\(la), \(lo)) is outside the bounding box lat \(rules.latRange), lon \(rules.lonRange)")
             }
         }
-        let updatedAt = value(.updatedAt).flatMap { timestamps.parse($0) }
 
-        return .success(Incident(
-            incidentID: String(id), occurredAt: occurredAt, localDay: timestamps.localDay(of: occurredAt),
-            category: category.lowercased().replacingOccurrences(of: " ", with: "_"),
-            lat: lat, lon: lon, areaName: value(.areaName).map(String.init), description: value(.description).map(String.init),
-            updatedAt: updatedAt, sourceFile: record.sourceFile, sourceLine: record.sourceLine))
+        var incident = Incident(
+            incidentID: id, occurredAt: occurredAt, localDay: localDay, category: category,
+            lat: lat, lon: lon, areaName: value(.areaName), description: value(.description),
+            updatedAt: updatedAt, sourceFile: record.sourceFile, sourceLine: record.sourceLine)
+        incident.flags = flags
+        return .success(incident)
+    }
+
+    private func describe(_ formats: [TimestampFormat]) -> String {
+        formats.map {
+            switch $0 {
+            case .iso8601: return "iso8601"
+            case .epochSeconds: return "epoch_seconds"
+            case .epochMillis: return "epoch_millis"
+            case .pattern(let p): return p
+            }
+        }.joined(separator: ", ")
+    }
+
+    /// Trimmed, control characters (C0, DEL, C1: tabs, newlines, NUL…) replaced by a space so
+    /// words do not run together, Unicode NFC. ASCII without controls takes a fast path.
+    static func normalizedText(_ text: String) -> String {
+        var isASCII = true, hasControl = false
+        for byte in text.utf8 {
+            if byte >= 0x80 { isASCII = false } else if byte < 0x20 || byte == 0x7F { hasControl = true }
+        }
+        var result = text
+        if hasControl || !isASCII {
+            var scalars = String.UnicodeScalarView()
+            for scalar in text.unicodeScalars {
+                scalars.append(scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value) ? " " : scalar)
+            }
+            result = String(scalars)
+            if !isASCII { result = result.precomposedStringWithCanonicalMapping }
+        }
+        return result.trimmingCharacters(in: .whitespaces)
     }
 }
 

@@ -14,6 +14,9 @@ public struct Incident: Sendable {
     public var sourceFile: String
     public var sourceLine: Int
 
+    /// Repairs and substitutions the clean stage made (stored, and counted in the summary).
+    public var flags: [IncidentFlag] = []
+
     // Filled by the geocode stage.
     public var districtCode: String?
     public var governorateCode: String?
@@ -27,12 +30,26 @@ public enum GeocodeMethod: String, Sendable {
     case unassigned
 }
 
+/// Something the clean stage changed in a record it kept.
+public enum IncidentFlag: String, Sendable, CaseIterable {
+    /// lat and lon were swapped in the export; the swapped pair lies inside the bounding box.
+    case swappedCoordinates = "swapped_coordinates"
+    /// The category is not in the mapping file and was mapped to `other`.
+    case unknownCategory = "unknown_category"
+    /// Some field was not UTF-8 and was transcoded from the pipeline's legacy encoding.
+    case transcoded
+}
+
 /// Why a record was not loaded. Codes are stable: dashboards and alerts key on them.
 public enum RejectReason: String, Sendable, CaseIterable {
+    case malformedRecord = "malformed_record"
     case wrongFieldCount = "wrong_field_count"
+    case invalidEncoding = "invalid_encoding"
     case missingID = "missing_id"
     case badTimestamp = "bad_timestamp"
+    case timestampOutOfRange = "timestamp_out_of_range"
     case missingCategory = "missing_category"
+    case unknownCategory = "unknown_category"
     case badCoordinates = "bad_coordinates"
 }
 

@@ -37,14 +37,78 @@ enum CivilDate {
     }
 }
 
-/// Parses the timestamp shapes police exports use:
-/// `YYYY-MM-DD[T| ]HH:MM[:SS[.fff]]` with an optional `Z` or `±HH[:MM]` offset, or a bare date.
+/// Parses the timestamp shapes a pipeline accepts (tried in order): ISO 8601
+/// `YYYY-MM-DD[T| ]HH:MM[:SS[.fff]]` with an optional `Z` or `±HH[:MM]` offset or a bare date,
+/// epoch seconds or milliseconds, and fixed patterns such as `dd/MM/yyyy HH:mm`.
 /// A timestamp without an offset is local time in the pipeline's zone.
 struct TimestampParser {
     let timeZone: TimeZone
+    var formats: [TimestampFormat] = [.iso8601]
 
-    /// Epoch seconds (UTC), or nil when the text is not a valid timestamp.
+    /// Epoch seconds (UTC), or nil when the text matches none of the formats.
     func parse(_ text: Substring) -> Int64? {
+        for format in formats {
+            let parsed: Int64?
+            switch format {
+            case .iso8601: parsed = parseISO(text)
+            case .epochSeconds: parsed = parseEpoch(text, divisor: 1)
+            case .epochMillis: parsed = parseEpoch(text, divisor: 1000)
+            case .pattern(let pattern): parsed = parsePattern(text, pattern)
+            }
+            if let parsed { return parsed }
+        }
+        return nil
+    }
+
+    private func parseEpoch(_ text: Substring, divisor: Int64) -> Int64? {
+        guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let value = Int64(text) else { return nil }
+        return value / divisor
+    }
+
+    /// A fixed pattern: `yyyy`, `MM`, `dd`, `HH`, `mm`, `ss` are digits; anything else is literal.
+    private func parsePattern(_ text: Substring, _ pattern: String) -> Int64? {
+        let b = Array(text.utf8), p = Array(pattern.utf8)
+        guard b.count == p.count else { return nil }
+        var year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0
+        var i = 0
+        while i < p.count {
+            func run(_ letter: UInt8) -> Int { var n = 0; while i + n < p.count, p[i + n] == letter { n += 1 }; return n }
+            let letter = p[i]
+            if "yMdHms".utf8.contains(letter) {
+                let n = run(letter)
+                var value = 0
+                for k in i..<(i + n) {
+                    guard b[k] >= 48, b[k] <= 57 else { return nil }
+                    value = value * 10 + Int(b[k] - 48)
+                }
+                switch letter {
+                case UInt8(ascii: "y"): year = value
+                case UInt8(ascii: "M"): month = value
+                case UInt8(ascii: "d"): day = value
+                case UInt8(ascii: "H"): hour = value
+                case UInt8(ascii: "m"): minute = value
+                default: second = value
+                }
+                i += n
+            } else {
+                guard b[i] == letter else { return nil }
+                i += 1
+            }
+        }
+        guard (1...12).contains(month), day >= 1, day <= daysInMonth(year, month), hour <= 23, minute <= 59, second <= 59 else { return nil }
+        let wall = Int64(CivilDate.days(year: year, month: month, day: day)) * 86_400 + Int64(hour * 3600 + minute * 60 + second)
+        return localToUTC(wall)
+    }
+
+    /// Wall-clock seconds in the pipeline's zone → UTC epoch seconds. The offset is looked up at
+    /// the wall time taken as UTC, then again at the instant that gives, so that zones with
+    /// daylight saving (e.g. America/Los_Angeles) are right outside the hour of a transition.
+    private func localToUTC(_ wall: Int64) -> Int64 {
+        func offset(_ t: Int64) -> Int64 { Int64(timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(t)))) }
+        return wall - offset(wall - offset(wall))
+    }
+
+    private func parseISO(_ text: Substring) -> Int64? {
         let b = Array(text.utf8)
         func digits(_ at: Int, _ count: Int) -> Int? {
             guard at + count <= b.count else { return nil }
@@ -75,11 +139,7 @@ struct TimestampParser {
         }
         let days = CivilDate.days(year: year, month: month, day: day)
         let wall = Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + min(second, 59))
-        if i == b.count {
-            // Local wall time: the zone's offset at (approximately) that instant.
-            let offset = timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(wall)))
-            return wall - Int64(offset)
-        }
+        if i == b.count { return localToUTC(wall) }
         if b[i] == 90, i + 1 == b.count { return wall }  // 'Z'
         guard b[i] == 43 || b[i] == 45, let oh = digits(i + 1, 2) else { return nil }
         var om = 0

@@ -27,14 +27,31 @@ public struct PipelineDefinition: Sendable {
         public var governorateNameProperty: String
     }
 
+    public enum Format: String, Sendable, CaseIterable {
+        /// By file name: `.xml` / `.xml.gz` are XML feeds, everything else CSV.
+        case auto, csv, xml
+
+        func resolved(for path: String) -> Format {
+            guard self == .auto else { return self }
+            let lower = path.lowercased()
+            return lower.hasSuffix(".xml") || lower.hasSuffix(".xml.gz") ? .xml : .csv
+        }
+    }
+
     public var path: String
     public var name: String
     public var timeZone: TimeZone
     public var inputs: [String]
+    public var format: Format
     public var delimiter: UInt8
-    /// Canonical field → header name in the export.
+    /// Tried when a field is not valid UTF-8; nil: such records are rejected.
+    public var legacyEncoding: LegacyEncoding?
+    /// Canonical field → header name in the export (CSV; XML feeds use the canonical names).
     public var columns: [Field: String]
+    /// When the export has no id column: the id is a hash of these columns' values.
+    public var idHashColumns: [String]
     public var boundaries: Boundaries
+    public var clean: CleanRules
 
     /// Reads and validates a pipeline file; any problem is a `ConfigError` (exit 2) naming the key.
     public static func load(path: String) throws -> PipelineDefinition {
@@ -75,15 +92,39 @@ public struct PipelineDefinition: Sendable {
             throw ConfigError(key: "csv.delimiter", value: delimiterText, source: path, problem: "allowed: one ASCII character other than a quote or newline, or \\t")
         }
 
+        let formatText = try optional("format", default: "auto")
+        guard let format = Format(rawValue: formatText) else {
+            throw ConfigError(key: "format", value: formatText, source: path, problem: "allowed: " + Format.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        let encodingText = try optional("encoding", default: "utf-8")
+        let legacyEncoding: LegacyEncoding?
+        if encodingText.lowercased() == "utf-8" { legacyEncoding = nil } else {
+            guard let legacy = LegacyEncoding(rawValue: encodingText.lowercased()) else {
+                throw ConfigError(key: "encoding", value: encodingText, source: path,
+                                  problem: "allowed: utf-8, " + LegacyEncoding.allCases.map(\.rawValue).joined(separator: ", ") + " (the fallback for fields that are not UTF-8)")
+            }
+            legacyEncoding = legacy
+        }
+
         var columns: [Field: String] = [:]
         for key in doc.keys(under: "columns.") {
             let fieldName = String(key.dropFirst("columns.".count))
             guard let field = Field(rawValue: fieldName) else { continue }  // left for rejectUnknownKeys
             columns[field] = try doc.scalar(key)?.value
         }
-        for field in Field.allCases where field.required && columns[field] == nil {
-            throw ConfigError(key: "columns.\(field.rawValue)", value: nil, source: path, problem: "required: the export's header name for \(field.rawValue)")
+        let idHashColumns = doc.list("id_hash")?.values ?? []
+        if !idHashColumns.isEmpty && columns[.incidentID] != nil {
+            throw ConfigError(key: "id_hash", value: idHashColumns.joined(separator: ", "), source: path, problem: "give either columns.incident_id or id_hash, not both")
         }
+        if format == .xml {
+            if !columns.isEmpty { throw ConfigError(key: "columns", value: nil, source: path, problem: "XML feeds use the canonical field names; remove the column mapping") }
+            for field in Field.allCases { columns[field] = field.rawValue }
+        } else {
+            for field in Field.allCases where field.required && columns[field] == nil && !(field == .incidentID && !idHashColumns.isEmpty) {
+                throw ConfigError(key: "columns.\(field.rawValue)", value: nil, source: path, problem: "required: the export's header name for \(field.rawValue)")
+            }
+        }
+        let clean = try Self.cleanRules(doc, resolve: resolve)
 
         let governorates = try doc.scalar("boundaries.governorates").map { resolve($0.value) }
         let boundaries = Boundaries(
@@ -95,10 +136,69 @@ public struct PipelineDefinition: Sendable {
             governorateNameProperty: try optional("boundaries.governorate_name", default: "shapeName")
         )
 
-        try doc.rejectUnknownKeys(known: ["name", "timezone", "inputs", "csv.delimiter", "boundaries.districts", "boundaries.district_code",
+        try doc.rejectUnknownKeys(known: ["name", "timezone", "inputs", "format", "encoding", "csv.delimiter", "id_hash",
+                                          "boundaries.districts", "boundaries.district_code",
                                           "boundaries.district_name", "boundaries.governorates", "boundaries.governorate_code",
-                                          "boundaries.governorate_name"] + Field.allCases.map { "columns.\($0.rawValue)" })
-        return PipelineDefinition(path: path, name: name, timeZone: timeZone, inputs: inputList.map(resolve),
-                                  delimiter: delimiter, columns: columns, boundaries: boundaries)
+                                          "boundaries.governorate_name"] + Field.allCases.map { "columns.\($0.rawValue)" } + Self.cleanKeys)
+        return PipelineDefinition(path: path, name: name, timeZone: timeZone, inputs: inputList.map(resolve), format: format,
+                                  delimiter: delimiter, legacyEncoding: legacyEncoding, columns: columns, idHashColumns: idHashColumns,
+                                  boundaries: boundaries, clean: clean)
+    }
+
+    static let cleanKeys = ["clean.timestamp_formats", "clean.earliest", "clean.future_tolerance_hours", "clean.bbox.lat_min",
+                            "clean.bbox.lat_max", "clean.bbox.lon_min", "clean.bbox.lon_max", "clean.categories",
+                            "clean.unknown_category", "clean.max_reject_ratio"]
+
+    /// The `clean:` section; every key optional, defaults for Kuwait.
+    private static func cleanRules(_ doc: SettingsDocument, resolve: (String) -> String) throws -> CleanRules {
+        var rules = CleanRules()
+        func invalid(_ key: String, _ value: String, _ allowed: String) -> ConfigError {
+            ConfigError(key: key, value: value, source: doc.file, problem: "allowed: \(allowed)")
+        }
+        if let (formats, _) = doc.list("clean.timestamp_formats") {
+            rules.timestampFormats = try formats.map { text in
+                guard let format = TimestampFormat(text) else {
+                    throw invalid("clean.timestamp_formats", text, "iso8601, epoch_seconds, epoch_millis, or a pattern of yyyy MM dd HH mm ss such as dd/MM/yyyy HH:mm")
+                }
+                return format
+            }
+            guard !rules.timestampFormats.isEmpty else { throw invalid("clean.timestamp_formats", "[]", "at least one format") }
+        }
+        if let (text, _) = try doc.scalar("clean.earliest") {
+            let parts = text.split(separator: "-").compactMap { Int($0) }
+            guard parts.count == 3, TimestampParser(timeZone: TimeZone(identifier: "UTC")!).parse(Substring(text)) != nil else {
+                throw invalid("clean.earliest", text, "a date YYYY-MM-DD")
+            }
+            rules.earliestDay = CivilDate.days(year: parts[0], month: parts[1], day: parts[2])
+        }
+        if let (text, _) = try doc.scalar("clean.future_tolerance_hours") {
+            guard let hours = Int(text), (0...8760).contains(hours) else { throw invalid("clean.future_tolerance_hours", text, "whole hours from 0 to 8760") }
+            rules.futureToleranceSeconds = Int64(hours) * 3600
+        }
+        func degrees(_ key: String, _ range: ClosedRange<Double>) throws -> Double? {
+            guard let (text, _) = try doc.scalar(key) else { return nil }
+            guard let value = Double(text), range.contains(value) else { throw invalid(key, text, "a number from \(range.lowerBound) to \(range.upperBound)") }
+            return value
+        }
+        let latMin = try degrees("clean.bbox.lat_min", -90...90) ?? rules.latRange.lowerBound
+        let latMax = try degrees("clean.bbox.lat_max", -90...90) ?? rules.latRange.upperBound
+        let lonMin = try degrees("clean.bbox.lon_min", -180...180) ?? rules.lonRange.lowerBound
+        let lonMax = try degrees("clean.bbox.lon_max", -180...180) ?? rules.lonRange.upperBound
+        guard latMin < latMax else { throw invalid("clean.bbox.lat_max", "\(latMax)", "greater than clean.bbox.lat_min (\(latMin))") }
+        guard lonMin < lonMax else { throw invalid("clean.bbox.lon_max", "\(lonMax)", "greater than clean.bbox.lon_min (\(lonMin))") }
+        rules.latRange = latMin...latMax
+        rules.lonRange = lonMin...lonMax
+        if let (path, _) = try doc.scalar("clean.categories") { rules.categories = try CategoryMap.load(path: resolve(path)) }
+        if let (text, _) = try doc.scalar("clean.unknown_category") {
+            guard let policy = CleanRules.UnknownCategoryPolicy(rawValue: text) else {
+                throw invalid("clean.unknown_category", text, CleanRules.UnknownCategoryPolicy.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            rules.unknownCategory = policy
+        }
+        if let (text, _) = try doc.scalar("clean.max_reject_ratio") {
+            guard let ratio = Double(text), (0...1).contains(ratio) else { throw invalid("clean.max_reject_ratio", text, "a fraction from 0 to 1, e.g. 0.05") }
+            rules.maxRejectRatio = ratio
+        }
+        return rules
     }
 }

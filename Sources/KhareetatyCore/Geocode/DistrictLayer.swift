@@ -68,7 +68,7 @@ public struct GeocodeStage: Stage {
     public let layer: DistrictLayer
     public init(layer: DistrictLayer) { self.layer = layer }
 
-    public mutating func process(_ batch: CleanStage.Output) throws -> CleanStage.Output {
+    public mutating func process(_ batch: IncidentBatch) throws -> IncidentBatch {
         var batch = batch
         for i in batch.incidents.indices {
             guard let lat = batch.incidents[i].lat, let lon = batch.incidents[i].lon,

@@ -5,8 +5,30 @@ import Foundation
 public struct RawRecord: Sendable {
     public var fields: [String]
     public var sourceFile: String
-    /// 1-based physical line where the record starts (the header is line 1).
+    /// 1-based physical line where the record starts (the header is line 1 of a CSV file).
     public var sourceLine: Int
+    /// Whether the bytes were UTF-8, transcoded from a legacy encoding, or invalid.
+    public var encoding: RecordEncoding = .utf8
+    /// Set when the record could not be parsed (e.g. text after a closing quote); `fields` then
+    /// holds the record's raw text, for the reject.
+    public var parseError: String?
+
+    public init(fields: [String], sourceFile: String, sourceLine: Int, encoding: RecordEncoding = .utf8, parseError: String? = nil) {
+        self.fields = fields
+        self.sourceFile = sourceFile
+        self.sourceLine = sourceLine
+        self.encoding = encoding
+        self.parseError = parseError
+    }
+}
+
+/// Ingest: a streaming source of raw records with a header (CSV files, XML feeds).
+public protocol RecordSource: AnyObject {
+    var path: String { get }
+    /// Field names, in the order of every record's `fields`.
+    var header: [String] { get }
+    /// The next record, or nil at the end of the input.
+    func nextRecord() throws -> RawRecord?
 }
 
 /// An input that cannot be read as the pipeline expects, with the place.
@@ -26,17 +48,20 @@ public struct InputError: ExitCodeProviding, CustomStringConvertible, Sendable {
 }
 
 /// Streams records from a CSV file through libcsv (RFC 4180: quoted fields, quoted newlines,
-/// doubled quotes, CRLF or LF) without holding the file in memory. Strict: a stray quote or a
-/// file that ends inside a quoted field is an `InputError` naming the line.
+/// doubled quotes, CRLF or LF, a UTF-8 BOM; gzip transparently) without holding the file in
+/// memory. A record libcsv cannot parse (a quote inside an unquoted field, text after a closing
+/// quote) becomes a record with a `parseError`, rejected downstream, and reading goes on with the
+/// next line; a file that ends inside a quoted field (truncated) is an `InputError` naming the
+/// line and the field.
 ///
 /// Lines are fed to libcsv one at a time so every record knows the line it started on.
-public final class CSVReader {
+public final class CSVReader: RecordSource {
     public let path: String
     public private(set) var header: [String] = []
 
-    private let file: UnsafeMutablePointer<FILE>
+    private let file: InputFile
     private let parser: UnsafeMutablePointer<csv_parser>
-    private let state = ParseState()
+    private let state: ParseState
     private var chunk = [UInt8](repeating: 0, count: 1 << 20)
     private var chunkLength = 0
     private var chunkOffset = 0
@@ -44,22 +69,38 @@ public final class CSVReader {
     private var finished = false
     private var sawBOMCheck = false
 
-    /// Parsed fields of the record in progress and the records completed by the last feed.
-    final class ParseState {
-        var fields: [String] = []
-        var completed: [(fields: [String], endLine: Int)] = []
-        var currentLine = 0
+    struct Parsed {
+        var fields: [String]
+        var encoding: RecordEncoding
+        var endLine: Int
+        var error: String? = nil
     }
 
-    public init(path: String, delimiter: UInt8 = UInt8(ascii: ",")) throws {
-        self.path = path
-        guard let file = fopen(path, "rb") else {
-            throw InputError(file: path, problem: "cannot open: \(String(cString: strerror(errno)))")
+    /// Parsed fields of the record in progress and the records completed by the last feed.
+    final class ParseState {
+        let decoder: FieldDecoder
+        var fields: [String] = []
+        var encoding = RecordEncoding.utf8
+        var completed: [Parsed] = []
+        var currentLine = 0
+        /// Longest field accepted; a longer one is almost certainly a runaway quote.
+        let maxFieldBytes: Int
+        var oversizedFieldLine: Int?
+        init(decoder: FieldDecoder, maxFieldBytes: Int) {
+            self.decoder = decoder
+            self.maxFieldBytes = maxFieldBytes
         }
-        self.file = file
+    }
+
+    public init(path: String, delimiter: UInt8 = UInt8(ascii: ","), legacyEncoding: LegacyEncoding? = nil,
+                maxFieldBytes: Int = 1 << 20) throws {
+        self.path = path
+        file = try InputFile(path: path)
+        state = ParseState(decoder: FieldDecoder(legacy: legacyEncoding), maxFieldBytes: maxFieldBytes)
         parser = .allocate(capacity: 1)
-        guard csv_init(parser, UInt8(CSV_STRICT | CSV_STRICT_FINI)) == 0 else {
-            fclose(file); parser.deallocate()
+        self.delimiter = delimiter
+        guard csv_init(parser, Self.options) == 0 else {
+            parser.deallocate()
             throw InputError(file: path, problem: "out of memory initialising the CSV parser")
         }
         csv_set_delim(parser, delimiter)
@@ -72,10 +113,13 @@ public final class CSVReader {
     deinit {
         csv_free(parser)
         parser.deallocate()
-        fclose(file)
     }
 
-    private var pending: [(fields: [String], endLine: Int)] = []
+    private var pending: [Parsed] = []
+    /// Raw bytes of the record in progress (capped), for a reject's raw text.
+    private var recordRaw: [UInt8] = []
+    private let delimiter: UInt8
+    private static let options = UInt8(CSV_STRICT | CSV_STRICT_FINI)
     private var pendingIndex = 0
     private var recordStartLine = 1
 
@@ -89,25 +133,25 @@ public final class CSVReader {
             pending = state.completed
             state.completed.removeAll(keepingCapacity: true)
         }
-        let (fields, endLine) = pending[pendingIndex]
+        let parsed = pending[pendingIndex]
         pendingIndex += 1
-        defer { recordStartLine = endLine + 1 }
-        return RawRecord(fields: fields, sourceFile: path, sourceLine: recordStartLine)
+        defer { recordStartLine = parsed.endLine + 1 }
+        return RawRecord(fields: parsed.fields, sourceFile: path, sourceLine: recordStartLine, encoding: parsed.encoding, parseError: parsed.error)
     }
 
     /// Feeds libcsv the next physical line (or the tail at end of file).
     private func feedLine() throws {
         if chunkOffset >= chunkLength {
-            chunkLength = fread(&chunk, 1, chunk.count, file)
+            chunkLength = try chunk.withUnsafeMutableBytes { try file.read(into: $0) }
             chunkOffset = 0
             if chunkLength == 0 {
-                if ferror(file) != 0 { throw InputError(file: path, line: line, problem: "read error") }
                 finished = true
                 state.currentLine = line
                 let context = Unmanaged.passUnretained(state).toOpaque()
+                let fieldsBefore = state.fields.count
                 if csv_fini(parser, onField, onRecord, context) != 0 {
-                    throw InputError(file: path, line: recordStartLine,
-                                     problem: "the file ends inside a quoted field that starts on this line (unterminated quote)")
+                    throw InputError(file: path, line: recordStartLine, field: fieldName(fieldsBefore),
+                                     problem: "the file ends inside a quoted field of the record that starts on this line (unterminated quote: truncated file?)")
                 }
                 return
             }
@@ -123,14 +167,42 @@ public final class CSVReader {
         let length = end - chunkOffset
         state.currentLine = line + 1
         let context = Unmanaged.passUnretained(state).toOpaque()
+        if recordRaw.count < CleanStage.rawCap { recordRaw.append(contentsOf: chunk[chunkOffset..<min(end, chunkOffset + CleanStage.rawCap)]) }
+        let completedBefore = state.completed.count
         let parsed = chunk.withUnsafeBytes { buffer in
             csv_parse(parser, buffer.baseAddress! + chunkOffset, length, onField, onRecord, context)
         }
         chunkOffset = end
         if endsLine { line += 1 }
         if parsed != length {
-            throw InputError(file: path, line: line, problem: "malformed CSV: \(String(cString: csv_strerror(csv_error(parser)))) (a quote inside an unquoted field, or text after a closing quote)")
+            // Reject this record (its raw text so far) and start afresh on the next line.
+            let reason = String(cString: csv_strerror(csv_error(parser)))
+            var raw = String(decoding: recordRaw, as: UTF8.self)
+            while raw.last == "\n" || raw.last == "\r" { raw.removeLast() }
+            state.completed.append(Parsed(fields: [raw], encoding: .utf8, endLine: line,
+                                          error: "malformed CSV (\(reason)): a quote inside an unquoted field, or text after a closing quote"))
+            csv_free(parser)
+            guard csv_init(parser, Self.options) == 0 else { throw InputError(file: path, problem: "out of memory resetting the CSV parser") }
+            csv_set_delim(parser, delimiter)
+            state.fields.removeAll(keepingCapacity: true)
+            state.encoding = .utf8
+            recordRaw.removeAll(keepingCapacity: true)
+            return
         }
+        if state.completed.count > completedBefore && state.fields.isEmpty { recordRaw.removeAll(keepingCapacity: true) }
+        // libcsv buffers the field in progress: cap it, so a runaway quote cannot eat the memory.
+        if csv_get_buffer_size(parser) > state.maxFieldBytes + 4096 { state.oversizedFieldLine = recordStartLine }
+        if let oversized = state.oversizedFieldLine {
+            throw InputError(file: path, line: oversized, field: fieldName(state.fields.count),
+                             problem: "a field is longer than \(state.maxFieldBytes) bytes (a quote that is never closed?)")
+        }
+    }
+}
+
+extension CSVReader {
+    /// The header name of the n-th field (0-based), or its position when there is no header yet.
+    func fieldName(_ index: Int) -> String {
+        index < header.count ? header[index] : "#\(index + 1)"
     }
 }
 
@@ -138,13 +210,15 @@ public final class CSVReader {
 private func onField(_ bytes: UnsafeMutableRawPointer?, _ length: Int, _ context: UnsafeMutableRawPointer?) {
     let state = Unmanaged<CSVReader.ParseState>.fromOpaque(context!).takeUnretainedValue()
     guard let bytes, length > 0 else { state.fields.append(""); return }
-    let buffer = UnsafeRawBufferPointer(start: bytes, count: length)
-    state.fields.append(String(decoding: buffer, as: UTF8.self))
+    if length > state.maxFieldBytes { state.oversizedFieldLine = state.currentLine }
+    let buffer = UnsafeRawBufferPointer(start: bytes, count: min(length, state.maxFieldBytes))
+    state.fields.append(state.decoder.decode(buffer, encoding: &state.encoding))
 }
 
 /// libcsv record callback: the record in progress is complete.
 private func onRecord(_ terminator: Int32, _ context: UnsafeMutableRawPointer?) {
     let state = Unmanaged<CSVReader.ParseState>.fromOpaque(context!).takeUnretainedValue()
-    state.completed.append((state.fields, state.currentLine))
+    state.completed.append(CSVReader.Parsed(fields: state.fields, encoding: state.encoding, endLine: state.currentLine))
     state.fields.removeAll(keepingCapacity: true)
+    state.encoding = .utf8
 }

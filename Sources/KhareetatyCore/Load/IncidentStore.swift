@@ -2,18 +2,30 @@ import Postgres
 
 /// Writes one run's data inside the caller's transaction:
 ///   1. clean incidents are COPYed into a temporary staging table as they stream in;
-///   2. rejects are COPYed into `incident_rejects`;
-///   3. `finish` collapses duplicates (latest `updated_at`, else the later record), replaces
-///      re-sent incidents, and recomputes `district_daily` for every touched day.
+///   2. rejects are COPYed into `incident_rejects` as they come;
+///   3. `finish` collapses duplicates, replaces re-sent incidents and recomputes `district_daily`
+///      for every touched day.
 /// Staging keeps client memory flat: duplicates are found by the server, not in a client-side set.
-public struct IncidentStore {
+///
+/// Duplicate rule: of several records with one `incident_id` (in this run, or stored before), the
+/// one with the latest `updated_at` wins, else the later record (a run's record is later than a
+/// stored one; within a run, file order then line order). The losers count as duplicates.
+public final class IncidentStore {
     let db: PostgresConnection
     let schema: String
     let runID: String
     private var sequence = 0
 
     static let incidentColumns = ["incident_id", "occurred_at", "local_date", "category", "lat", "lon", "area_name", "description",
-                                  "updated_at", "district_code", "governorate_code", "geocode_method", "source_file", "source_line", "run_id"]
+                                  "updated_at", "district_code", "governorate_code", "geocode_method", "flags", "source_file",
+                                  "source_line", "run_id"]
+
+    /// Per input file: staged (clean) records, of which loaded; and the unassigned among loaded.
+    public struct FileCounts: Sendable {
+        public var loaded = 0
+        public var duplicates = 0
+        public var unassigned = 0
+    }
 
     public init(db: PostgresConnection, schema: String, runID: String) throws {
         self.db = db
@@ -26,7 +38,7 @@ public struct IncidentStore {
 
     func table(_ name: String) -> String { quoteIdentifier(schema) + "." + quoteIdentifier(name) }
 
-    public mutating func stage(_ incidents: [Incident]) throws {
+    public func stage(_ incidents: [Incident]) throws {
         guard !incidents.isEmpty else { return }
         var seq = sequence
         try db.withCopy(into: "incidents_stage", columns: Self.incidentColumns + ["seq"]) { writer in
@@ -43,6 +55,7 @@ public struct IncidentStore {
                 try writer.append(incident.districtCode)
                 try writer.append(incident.governorateCode)
                 try writer.append(incident.geocodeMethod.rawValue)
+                try writer.append("{" + incident.flags.map(\.rawValue).joined(separator: ",") + "}")
                 try writer.append(incident.sourceFile)
                 try writer.append(incident.sourceLine)
                 try writer.append(runID)
@@ -58,32 +71,62 @@ public struct IncidentStore {
         guard !rejects.isEmpty else { return }
         try db.withCopy(into: table("incident_rejects"), columns: ["run_id", "source_file", "source_line", "reason_code", "message", "raw"]) { writer in
             for reject in rejects {
-                try writer.writeRow([runID, reject.sourceFile, String(reject.sourceLine), reject.reason.rawValue, reject.message,
+                try writer.writeRow([runID, reject.sourceFile, String(reject.sourceLine), reject.reason.rawValue,
+                                     reject.message.replacingOccurrences(of: "\0", with: "\u{FFFD}"),
                                      reject.raw.replacingOccurrences(of: "\0", with: "\u{FFFD}")])
             }
         }
     }
 
     /// Collapses duplicates, replaces re-sent incidents and rebuilds daily counts for touched days.
-    /// Returns (distinct incidents loaded, duplicates collapsed, unassigned among the loaded).
-    public func finish() throws -> (loaded: Int, duplicates: Int, unassigned: Int) {
+    /// Returns the counts per source file.
+    public func finish() throws -> [String: FileCounts] {
         let incidents = table("incidents")
         let columns = Self.incidentColumns.joined(separator: ", ")
         try db.execute("""
+            CREATE TEMPORARY TABLE incidents_latest ON COMMIT DROP AS
+                SELECT DISTINCT ON (incident_id) * FROM incidents_stage
+                ORDER BY incident_id, updated_at DESC NULLS LAST, seq DESC;
+            -- A stored version with a later updated_at wins over the re-sent one.
+            DELETE FROM incidents_latest n USING \(incidents) i
+                WHERE i.incident_id = n.incident_id AND i.updated_at IS NOT NULL
+                  AND (n.updated_at IS NULL OR n.updated_at < i.updated_at);
             CREATE TEMPORARY TABLE touched_days ON COMMIT DROP AS
-                SELECT DISTINCT local_date FROM incidents_stage
+                SELECT DISTINCT local_date FROM incidents_latest
                 UNION
-                SELECT i.local_date FROM \(incidents) i JOIN incidents_stage s USING (incident_id);
-            DELETE FROM \(incidents) i USING incidents_stage s WHERE i.incident_id = s.incident_id;
+                SELECT i.local_date FROM \(incidents) i JOIN incidents_latest n USING (incident_id);
+            DELETE FROM \(incidents) i USING incidents_latest n WHERE i.incident_id = n.incident_id;
             """)
-        let inserted = try db.query("""
-            INSERT INTO \(incidents) (\(columns))
-            SELECT DISTINCT ON (incident_id) \(columns) FROM incidents_stage
-            ORDER BY incident_id, updated_at DESC NULLS LAST, seq DESC
-            """).affectedRows
-        let staged = Int(try db.query("SELECT count(*) FROM incidents_stage").scalar ?? "0") ?? 0
-        let unassigned = Int(try db.query("SELECT count(*) FROM \(incidents) WHERE run_id = $1 AND district_code IS NULL", [runID]).scalar ?? "0") ?? 0
+        var counts: [String: FileCounts] = [:]
+        let loaded = try db.query("""
+            WITH inserted AS (
+                INSERT INTO \(incidents) (\(columns)) SELECT \(columns) FROM incidents_latest
+                RETURNING source_file, district_code
+            )
+            SELECT source_file, count(*), count(*) FILTER (WHERE district_code IS NULL) FROM inserted GROUP BY source_file
+            """).rows
+        for row in loaded {
+            counts[row[0]!, default: FileCounts()].loaded = Int(row[1]!)!
+            counts[row[0]!, default: FileCounts()].unassigned = Int(row[2]!)!
+        }
+        for row in try db.query("SELECT source_file, count(*) FROM incidents_stage GROUP BY source_file").rows {
+            let file = row[0]!
+            counts[file, default: FileCounts()].duplicates = Int(row[1]!)! - (counts[file]?.loaded ?? 0)
+        }
         try DailyCounts.rebuild(db: db, schema: schema, daysTable: "touched_days")
-        return (inserted, staged - inserted, unassigned)
+        return counts
+    }
+}
+
+/// Load: streams each cleaned, geocoded batch into the store (staging + rejects).
+public struct LoadStage: Stage {
+    public let store: IncidentStore
+    public init(store: IncidentStore) { self.store = store }
+
+    /// Passes the batch on unchanged, so callers can count what went through.
+    public mutating func process(_ batch: IncidentBatch) throws -> IncidentBatch {
+        try store.stage(batch.incidents)
+        try store.reject(batch.rejects)
+        return batch
     }
 }

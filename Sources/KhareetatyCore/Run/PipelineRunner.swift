@@ -48,20 +48,34 @@ public struct PipelineRunner {
 
         var summary = RunSummary(runID: runID, status: "succeeded", pipeline: pipeline.name)
         summary.dryRun = dryRun
+        var rejectRatioExceeded = false
         do {
             try db.withTransaction { db in
                 try DistrictSync.replace(db: db, schema: settings.schema, layer: layer)
-                var store = try IncidentStore(db: db, schema: settings.schema, runID: runID)
+                let store = try IncidentStore(db: db, schema: settings.schema, runID: runID)
                 for path in pipeline.inputs {
-                    summary.inputs.append(try ingest(path, layer: layer, store: &store, summary: &summary, logger: logger))
+                    summary.inputs.append(try ingest(path, layer: layer, store: store, summary: &summary, logger: logger))
                 }
-                let (loaded, duplicates, unassigned) = try store.finish()
-                summary.rowsLoaded = loaded
-                summary.rowsDuplicate = duplicates
-                summary.rowsUnassigned = unassigned
+                summary.durationS = Date().timeIntervalSince(started)
+                if summary.rejectRatio > pipeline.clean.maxRejectRatio {
+                    // Record the rejects and the failure, but not one incident: the operator sees why.
+                    rejectRatioExceeded = true
+                    summary.status = "failed"
+                    try ledger.finish(db, summary, error: RejectRatioExceeded(summary: summary, limit: pipeline.clean.maxRejectRatio).description)
+                    return
+                }
+                let perFile = try store.finish()
+                for i in summary.inputs.indices {
+                    let counts = perFile[summary.inputs[i].path] ?? IncidentStore.FileCounts()
+                    summary.inputs[i].rowsLoaded = counts.loaded
+                    summary.inputs[i].rowsDuplicate = counts.duplicates
+                    summary.rowsLoaded += counts.loaded
+                    summary.rowsDuplicate += counts.duplicates
+                    summary.rowsUnassigned += counts.unassigned
+                }
                 summary.durationS = Date().timeIntervalSince(started)
                 guard summary.accountingHolds else { throw AccountingError(summary: summary) }
-                try ledger.succeed(db, summary)
+                try ledger.finish(db, summary, error: nil)
                 if dryRun { throw DryRunRollback(summary: summary) }
             }
         } catch let rollback as DryRunRollback {
@@ -71,29 +85,35 @@ public struct PipelineRunner {
             ledger.fail(db, runID: runID, error: String(describing: error))
             throw error
         }
+        if rejectRatioExceeded { throw RejectRatioExceeded(summary: summary, limit: pipeline.clean.maxRejectRatio) }
         logger.info("run committed", metadata: ["stage": "load", "rows_loaded": .stringConvertible(summary.rowsLoaded)])
         return summary
     }
 
-    /// Streams one input file through clean and geocode into the store, batch by batch.
-    private func ingest(_ path: String, layer: DistrictLayer, store: inout IncidentStore, summary: inout RunSummary,
+    /// Streams one input through clean → geocode → load, batch by batch.
+    private func ingest(_ path: String, layer: DistrictLayer, store: IncidentStore, summary: inout RunSummary,
                         logger: Logger) throws -> RunSummary.Input {
-        let reader = try CSVReader(path: path, delimiter: pipeline.delimiter)
-        var stages = try CleanStage(pipeline: pipeline, header: reader.header, file: path).then(GeocodeStage(layer: layer))
-        var input = RunSummary.Input(path: path, bytes: fileSize(path), rowsRead: 0, rowsRejected: 0)
-        logger.info("reading", metadata: ["stage": "ingest", "file": .string(path)])
+        let (sha256, bytes) = try InputFile.fingerprint(path: path)
+        let source: RecordSource = switch pipeline.format.resolved(for: path) {
+        case .xml: try XMLFeedReader(path: path)
+        default: try CSVReader(path: path, delimiter: pipeline.delimiter, legacyEncoding: pipeline.legacyEncoding)
+        }
+        var stages = try CleanStage(pipeline: pipeline, header: source.header, file: path)
+            .then(GeocodeStage(layer: layer))
+            .then(LoadStage(store: store))
+        var input = RunSummary.Input(path: path, bytes: bytes, sha256: sha256)
+        logger.info("reading", metadata: ["stage": "ingest", "file": .string(path), "sha256": .string(sha256)])
         var batch: [RawRecord] = []
         batch.reserveCapacity(settings.batchSize)
         func flush() throws {
             let output = try stages.process(batch)
-            try store.stage(output.incidents)
-            try store.reject(output.rejects)
             input.rowsRead += batch.count
             input.rowsRejected += output.rejects.count
             for reject in output.rejects { summary.rejectsByReason[reject.reason.rawValue, default: 0] += 1 }
+            for incident in output.incidents { for flag in incident.flags { summary.flags[flag.rawValue, default: 0] += 1 } }
             batch.removeAll(keepingCapacity: true)
         }
-        while let record = try reader.nextRecord() {
+        while let record = try source.nextRecord() {
             batch.append(record)
             if batch.count >= settings.batchSize { try flush() }
         }
@@ -102,9 +122,17 @@ public struct PipelineRunner {
         summary.rowsRejected += input.rowsRejected
         return input
     }
+}
 
-    private func fileSize(_ path: String) -> Int {
-        ((try? FileManager.default.attributesOfItem(atPath: path))?[.size] as? NSNumber)?.intValue ?? 0
+/// Too large a share of the run's records were rejected: exit 65, nothing but rejects recorded.
+public struct RejectRatioExceeded: ExitCodeProviding, CustomStringConvertible {
+    public let summary: RunSummary
+    public let limit: Double
+    public var exitCode: ExitCode { .dataError }
+    public var description: String {
+        String(format: "%d of %d records rejected (%.1f%%), above the pipeline's limit of %.1f%% (clean.max_reject_ratio): "
+               + "nothing was loaded; the rejects are in incident_rejects for run %@",
+               summary.rowsRejected, summary.rowsRead, summary.rejectRatio * 100, limit * 100, summary.runID)
     }
 }
 

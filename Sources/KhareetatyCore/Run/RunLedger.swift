@@ -13,14 +13,21 @@ struct RunLedger {
             """, [runID, kind, pipeline, ProcessInfo.processInfo.hostName, Khareetaty.version])
     }
 
-    func succeed(_ db: PostgresConnection, _ summary: RunSummary) throws {
-        let inputs = String(decoding: try JSONEncoder().encode(summary.inputs), as: UTF8.self)
+    /// The final row, in the run's own transaction: succeeded (error nil) or failed with the reason.
+    func finish(_ db: PostgresConnection, _ summary: RunSummary, error: String?) throws {
+        func json<T: Encodable>(_ value: T) throws -> String {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            return String(decoding: try encoder.encode(value), as: UTF8.self)
+        }
         try db.query("""
-            UPDATE \(table) SET status = 'succeeded', finished_at = clock_timestamp(), rows_read = $2, rows_loaded = $3,
-                rows_rejected = $4, rows_duplicate = $5, rows_unassigned = $6, inputs = $7::jsonb
+            UPDATE \(table) SET status = $2, finished_at = clock_timestamp(), rows_read = $3, rows_loaded = $4,
+                rows_rejected = $5, rows_duplicate = $6, rows_unassigned = $7, inputs = $8::jsonb,
+                rejects_by_reason = $9::jsonb, flags = $10::jsonb, error = $11
             WHERE run_id = $1
-            """, [summary.runID, String(summary.rowsRead), String(summary.rowsLoaded), String(summary.rowsRejected),
-                  String(summary.rowsDuplicate), String(summary.rowsUnassigned), inputs])
+            """, [summary.runID, error == nil ? "succeeded" : "failed", String(summary.rowsRead), String(summary.rowsLoaded),
+                  String(summary.rowsRejected), String(summary.rowsDuplicate), String(summary.rowsUnassigned),
+                  try json(summary.inputs), try json(summary.rejectsByReason), try json(summary.flags), error])
     }
 
     /// Best effort, in its own transaction after the run's was rolled back.

@@ -3,11 +3,22 @@ import Foundation
 /// What a run did, printed at the end (text or `--summary json`) and stored on its ledger row.
 /// The accounting always adds up: rows_read = rows_loaded + rows_rejected + rows_duplicate.
 public struct RunSummary: Codable, Sendable {
+    /// One input file: its identity and its own accounting (read = loaded + rejected + duplicate).
     public struct Input: Codable, Sendable {
         public var path: String
         public var bytes: Int
-        public var rowsRead: Int
-        public var rowsRejected: Int
+        public var sha256: String
+        public var rowsRead = 0
+        public var rowsLoaded = 0
+        public var rowsRejected = 0
+        public var rowsDuplicate = 0
+
+        enum CodingKeys: String, CodingKey {
+            case path, bytes, sha256, rowsRead = "rows_read", rowsLoaded = "rows_loaded", rowsRejected = "rows_rejected"
+            case rowsDuplicate = "rows_duplicate"
+        }
+
+        public var accountingHolds: Bool { rowsRead == rowsLoaded + rowsRejected + rowsDuplicate }
     }
 
     public var runID: String
@@ -19,17 +30,24 @@ public struct RunSummary: Codable, Sendable {
     public var rowsDuplicate = 0
     public var rowsUnassigned = 0
     public var rejectsByReason: [String: Int] = [:]
+    /// Cleaned records by repair/substitution flag (swapped_coordinates, unknown_category, transcoded).
+    public var flags: [String: Int] = [:]
     public var inputs: [Input] = []
     public var durationS = 0.0
     public var dryRun = false
 
     enum CodingKeys: String, CodingKey {
         case runID = "run_id", status, pipeline, rowsRead = "rows_read", rowsLoaded = "rows_loaded", rowsRejected = "rows_rejected"
-        case rowsDuplicate = "rows_duplicate", rowsUnassigned = "rows_unassigned", rejectsByReason = "rejects_by_reason"
+        case rowsDuplicate = "rows_duplicate", rowsUnassigned = "rows_unassigned", rejectsByReason = "rejects_by_reason", flags
         case inputs, durationS = "duration_s", dryRun = "dry_run"
     }
 
-    public var accountingHolds: Bool { rowsRead == rowsLoaded + rowsRejected + rowsDuplicate }
+    /// The sum holds for the run and for every input file.
+    public var accountingHolds: Bool {
+        rowsRead == rowsLoaded + rowsRejected + rowsDuplicate && inputs.allSatisfy(\.accountingHolds)
+    }
+
+    public var rejectRatio: Double { rowsRead == 0 ? 0 : Double(rowsRejected) / Double(rowsRead) }
 
     public func json() -> String {
         let encoder = JSONEncoder()
@@ -45,7 +63,11 @@ public struct RunSummary: Codable, Sendable {
             "  unassigned to a district: \(rowsUnassigned)",
         ]
         for (reason, count) in rejectsByReason.sorted(by: { $0.key < $1.key }) { lines.append("  rejected \(reason): \(count)") }
-        for input in inputs { lines.append("  input \(input.path): \(input.rowsRead) rows, \(input.bytes) bytes, \(input.rowsRejected) rejected") }
+        for (flag, count) in flags.sorted(by: { $0.key < $1.key }) { lines.append("  flagged \(flag): \(count)") }
+        for input in inputs {
+            lines.append("  input \(input.path) (\(input.bytes) bytes, sha256 \(input.sha256.prefix(12))…): read \(input.rowsRead) = loaded \(input.rowsLoaded)"
+                         + " + rejected \(input.rowsRejected) + duplicates \(input.rowsDuplicate)")
+        }
         return lines.joined(separator: "\n")
     }
 }

@@ -87,6 +87,12 @@ extension Migration {
                 PRIMARY KEY (local_date, district_code, category)
             );
             """),
+        Migration(version: 2, name: "incident flags; rejects and flags per run", sql: """
+            -- What the clean stage repaired or substituted (swapped_coordinates, unknown_category, transcoded).
+            ALTER TABLE incidents ADD COLUMN flags text[] NOT NULL DEFAULT '{}';
+            ALTER TABLE pipeline_runs ADD COLUMN rejects_by_reason jsonb NOT NULL DEFAULT '{}',
+                                      ADD COLUMN flags jsonb NOT NULL DEFAULT '{}';
+            """),
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }

@@ -1,0 +1,57 @@
+import CZlib
+import Crypto
+import Foundation
+
+/// An input file read as a byte stream; gzip-compressed files (.gz, or any file starting with the
+/// gzip magic) are decompressed transparently by zlib, which passes plain files through unchanged.
+/// Owns its `gzFile`; closed on deinit.
+final class InputFile {
+    let path: String
+    private let handle: gzFile
+
+    init(path: String) throws {
+        self.path = path
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else {
+            throw InputError(file: path, problem: "no such file")
+        }
+        guard !isDirectory.boolValue else { throw InputError(file: path, problem: "is a directory, not a file") }
+        guard let handle = gzopen(path, "rb") else {
+            throw InputError(file: path, problem: "cannot open: \(String(cString: strerror(errno)))")
+        }
+        gzbuffer(handle, 1 << 17)
+        self.handle = handle
+    }
+
+    deinit { gzclose(handle) }
+
+    /// Reads up to `buffer.count` decompressed bytes; 0 at the end of the file.
+    func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
+        let count = gzread(handle, buffer.baseAddress, UInt32(buffer.count))
+        if count < 0 {
+            var code: Int32 = 0
+            let message = gzerror(handle, &code).map { String(cString: $0) } ?? "read error"
+            throw InputError(file: path, problem: "cannot read: \(message) (truncated or corrupt gzip?)")
+        }
+        return Int(count)
+    }
+
+    /// SHA-256 (hex) and size of the file as stored on disk (compressed bytes for .gz): the
+    /// identity under which the ledger records an input.
+    static func fingerprint(path: String) throws -> (sha256: String, bytes: Int) {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw InputError(file: path, problem: "cannot open for hashing")
+        }
+        defer { try? handle.close() }
+        var hasher = SHA256()
+        var bytes = 0
+        while true {
+            let chunk = handle.readData(ofLength: 1 << 20)
+            if chunk.isEmpty { break }
+            bytes += chunk.count
+            hasher.update(data: chunk)
+        }
+        let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return (digest, bytes)
+    }
+}
