@@ -70,7 +70,7 @@ let package = Package(
         .testTarget(
             name: "KhareetatyTests",
             dependencies: [
-                "KhareetatyCore", "Postgres", "Geo",
+                "KhareetatyCore", "Postgres", "Geo", "CLibCSV",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]

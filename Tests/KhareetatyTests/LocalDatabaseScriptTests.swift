@@ -16,7 +16,7 @@ import Testing
         // Output goes to a file, not a pipe: the server the script starts could inherit a pipe's
         // write end from this process and keep it open for ever.
         let outputPath = dir + ".out"
-        FileManager.default.createFile(atPath: outputPath, contents: nil)
+        _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
         defer { try? FileManager.default.removeItem(atPath: outputPath) }
         let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
         process.standardOutput = output

@@ -34,8 +34,7 @@ public struct CleanStage: Stage {
             return index
         }
         var indexes: [PipelineDefinition.Field: Int] = [:]
-        for (field, column) in pipeline.columns {
-            if !field.required && pipeline.format.resolved(for: file) == .xml { indexes[field] = header.firstIndex(of: column); continue }
+        for (field, column) in pipeline.columns(for: file) {
             indexes[field] = try index(of: column, for: "mapped to \(field.rawValue)")
         }
         self.indexes = indexes

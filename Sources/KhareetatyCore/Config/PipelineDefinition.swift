@@ -46,8 +46,14 @@ public struct PipelineDefinition: Sendable {
     public var delimiter: UInt8
     /// Tried when a field is not valid UTF-8; nil: such records are rejected.
     public var legacyEncoding: LegacyEncoding?
-    /// Canonical field → header name in the export (CSV; XML feeds use the canonical names).
+    /// Canonical field → header name in a CSV export (XML feeds use the canonical names).
     public var columns: [Field: String]
+
+    /// The mapping for one input: the pipeline's for CSV, the canonical names for XML.
+    func columns(for input: String) -> [Field: String] {
+        guard format.resolved(for: input) == .xml else { return columns }
+        return Dictionary(uniqueKeysWithValues: Field.allCases.map { ($0, $0.rawValue) })
+    }
     /// When the export has no id column: the id is a hash of these columns' values.
     public var idHashColumns: [String]
     public var boundaries: Boundaries
@@ -116,10 +122,8 @@ public struct PipelineDefinition: Sendable {
         if !idHashColumns.isEmpty && columns[.incidentID] != nil {
             throw ConfigError(key: "id_hash", value: idHashColumns.joined(separator: ", "), source: path, problem: "give either columns.incident_id or id_hash, not both")
         }
-        if format == .xml {
-            if !columns.isEmpty { throw ConfigError(key: "columns", value: nil, source: path, problem: "XML feeds use the canonical field names; remove the column mapping") }
-            for field in Field.allCases { columns[field] = field.rawValue }
-        } else {
+        // XML feeds use the canonical names; a column mapping is needed as soon as one input is CSV.
+        if inputList.map(resolve).contains(where: { format.resolved(for: $0) == .csv }) {
             for field in Field.allCases where field.required && columns[field] == nil && !(field == .incidentID && !idHashColumns.isEmpty) {
                 throw ConfigError(key: "columns.\(field.rawValue)", value: nil, source: path, problem: "required: the export's header name for \(field.rawValue)")
             }

@@ -85,7 +85,8 @@ public final class CSVReader: RecordSource {
         var currentLine = 0
         /// Longest field accepted; a longer one is almost certainly a runaway quote.
         let maxFieldBytes: Int
-        var oversizedFieldLine: Int?
+        /// (line, 0-based field index) of a field over the cap.
+        var oversizedField: (line: Int, index: Int)?
         init(decoder: FieldDecoder, maxFieldBytes: Int) {
             self.decoder = decoder
             self.maxFieldBytes = maxFieldBytes
@@ -191,9 +192,11 @@ public final class CSVReader: RecordSource {
         }
         if state.completed.count > completedBefore && state.fields.isEmpty { recordRaw.removeAll(keepingCapacity: true) }
         // libcsv buffers the field in progress: cap it, so a runaway quote cannot eat the memory.
-        if csv_get_buffer_size(parser) > state.maxFieldBytes + 4096 { state.oversizedFieldLine = recordStartLine }
-        if let oversized = state.oversizedFieldLine {
-            throw InputError(file: path, line: oversized, field: fieldName(state.fields.count),
+        if state.oversizedField == nil, csv_get_buffer_size(parser) > state.maxFieldBytes + 4096 {
+            state.oversizedField = (recordStartLine, state.fields.count)
+        }
+        if let oversized = state.oversizedField {
+            throw InputError(file: path, line: oversized.line, field: fieldName(oversized.index),
                              problem: "a field is longer than \(state.maxFieldBytes) bytes (a quote that is never closed?)")
         }
     }
@@ -210,7 +213,7 @@ extension CSVReader {
 private func onField(_ bytes: UnsafeMutableRawPointer?, _ length: Int, _ context: UnsafeMutableRawPointer?) {
     let state = Unmanaged<CSVReader.ParseState>.fromOpaque(context!).takeUnretainedValue()
     guard let bytes, length > 0 else { state.fields.append(""); return }
-    if length > state.maxFieldBytes { state.oversizedFieldLine = state.currentLine }
+    if length > state.maxFieldBytes, state.oversizedField == nil { state.oversizedField = (state.currentLine, state.fields.count) }
     let buffer = UnsafeRawBufferPointer(start: bytes, count: min(length, state.maxFieldBytes))
     state.fields.append(state.decoder.decode(buffer, encoding: &state.encoding))
 }

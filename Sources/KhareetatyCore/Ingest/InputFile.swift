@@ -28,10 +28,11 @@ final class InputFile {
     /// Reads up to `buffer.count` decompressed bytes; 0 at the end of the file.
     func read(into buffer: UnsafeMutableRawBufferPointer) throws -> Int {
         let count = gzread(handle, buffer.baseAddress, UInt32(buffer.count))
-        if count < 0 {
-            var code: Int32 = 0
-            let message = gzerror(handle, &code).map { String(cString: $0) } ?? "read error"
-            throw InputError(file: path, problem: "cannot read: \(message) (truncated or corrupt gzip?)")
+        // A truncated gzip stream reads as a short file: zlib reports it only through gzerror.
+        var code: Int32 = Z_OK
+        let message = gzerror(handle, &code).map { String(cString: $0) } ?? "read error"
+        if count < 0 || (code != Z_OK && code != Z_STREAM_END) {
+            throw InputError(file: path, problem: "cannot read: \(message.isEmpty ? "error \(code)" : message) (truncated or corrupt gzip file?)")
         }
         return Int(count)
     }

@@ -49,14 +49,27 @@ public final class XMLFeedReader: RecordSource {
     deinit { xmlFreeTextReader(reader) }
 
     private func fail(_ problem: String, line: Int? = nil) -> InputError {
-        InputError(file: path, line: line ?? Int(xmlTextReaderGetParserLineNumber(reader)), problem: problem)
+        InputError(file: path, line: line ?? nodeLine, problem: problem)
+    }
+
+    /// The line of the current node (the parser itself may have read ahead of it).
+    private var nodeLine: Int {
+        if let node = xmlTextReaderCurrentNode(reader) {
+            let line = Int(xmlGetLineNo(node))
+            if line > 0 { return line }
+        }
+        return Int(xmlTextReaderGetParserLineNumber(reader))
     }
 
     /// Advances one node; false at the end of the document.
     private func read() throws -> Bool {
         let status = xmlTextReaderRead(reader)
         if status < 0 || errors.message != nil {
-            throw fail("malformed XML: \(errors.message ?? "parse error")", line: errors.line)
+            let message = errors.message ?? "parse error"
+            if message.lowercased().contains("entit") {
+                throw fail("refused: entity expansion is not allowed in incident feeds (\(message))", line: errors.line)
+            }
+            throw fail("malformed XML: \(message)", line: errors.line)
         }
         return status == 1
     }
@@ -94,7 +107,7 @@ public final class XMLFeedReader: RecordSource {
 
     /// Reads the current `<incident>` element: attributes, then child elements' text.
     private func readIncident() throws -> RawRecord {
-        let line = Int(xmlTextReaderGetParserLineNumber(reader))
+        let line = nodeLine
         var fields = [String](repeating: "", count: header.count)
         let isEmpty = xmlTextReaderIsEmptyElement(reader) == 1
         while xmlTextReaderMoveToNextAttribute(reader) == 1 {
