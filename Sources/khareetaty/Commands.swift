@@ -26,12 +26,18 @@ struct Run: ParsableCommand {
     @Flag(name: .long, help: "Do everything, then roll back instead of committing.")
     var dryRun = false
 
+    @Argument(help: ArgumentHelp("Input files to load instead of the pipeline's `inputs` (CSV or XML, optionally .gz).", valueName: "file"))
+    var inputs: [String] = []
+
     enum SummaryFormat: String, ExpressibleByArgument { case text, json }
 
     func run() throws {
         var settings = try global.settings()
         if let pipeline { settings.pipelinePath = pipeline }
-        let definition = try PipelineDefinition.load(path: settings.pipelinePath)
+        var definition = try PipelineDefinition.load(path: settings.pipelinePath)
+        if !inputs.isEmpty {
+            definition.inputs = inputs.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        }
         var runner = PipelineRunner(settings: settings, pipeline: definition, logger: Logger(label: "khareetaty"))
         runner.dryRun = dryRun
         let result = try runner.run()
