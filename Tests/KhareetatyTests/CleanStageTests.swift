@@ -128,3 +128,35 @@ import Testing
         }
     }
 }
+
+/// The stages compose into a typed chain and run on in-memory batches, no database involved.
+@Suite struct StageCompositionTests {
+    struct CountingStage: Stage {
+        var seen = 0
+        mutating func process(_ batch: IncidentBatch) throws -> IncidentBatch {
+            seen += batch.incidents.count + batch.rejects.count
+            return batch
+        }
+    }
+
+    @Test func cleanThenGeocodeInMemory() throws {
+        let pipeline = try PipelineDefinition.load(path: repoPath("pipelines/nightly.yaml"))
+        let header = ["incident_id", "occurred_at", "category", "latitude", "longitude", "area", "description", "updated_at"]
+        let layer = try DistrictLayer.load(pipeline.boundaries)
+        var chain = try CleanStage(pipeline: pipeline, header: header, file: "mem.csv")
+            .then(GeocodeStage(layer: layer))
+            .then(CountingStage())
+        let batch = [
+            RawRecord(fields: ["A", "2026-11-20T10:00:00+03:00", "theft", "29.3375", "48.0716", "", "", ""], sourceFile: "mem.csv", sourceLine: 2),
+            RawRecord(fields: ["B", "2026-11-20T10:00:00+03:00", "theft", "", "", "Salmiya", "", ""], sourceFile: "mem.csv", sourceLine: 3),
+            RawRecord(fields: ["", "2026-11-20T10:00:00+03:00", "theft", "", "", "", "", ""], sourceFile: "mem.csv", sourceLine: 4),
+        ]
+        let output = try chain.process(batch)
+        #expect(chain.second.seen == 3)
+        #expect(output.incidents.map(\.geocodeMethod) == [.polygon, .unassigned])
+        let salmiya = try #require(layer.districts.first { $0.name == "Salmiya" })
+        #expect(output.incidents[0].districtCode == salmiya.code)
+        #expect(output.incidents[0].governorateCode == salmiya.governorateCode)
+        #expect(output.rejects.map(\.reason) == [.missingID])
+    }
+}
