@@ -90,34 +90,43 @@ public struct PipelineRunner {
         return summary
     }
 
-    /// Streams one input through clean → geocode → load, batch by batch.
+    /// Streams one input through ingest → clean → geocode (on a producer thread) → load (on this
+    /// thread, which owns the connection), batch by batch, so parsing overlaps loading.
     private func ingest(_ path: String, layer: DistrictLayer, store: IncidentStore, summary: inout RunSummary,
                         logger: Logger) throws -> RunSummary.Input {
         let (sha256, bytes) = try InputFile.fingerprint(path: path)
-        let source: RecordSource = switch pipeline.format.resolved(for: path) {
-        case .xml: try XMLFeedReader(path: path)
-        default: try CSVReader(path: path, delimiter: pipeline.delimiter, legacyEncoding: pipeline.legacyEncoding)
-        }
-        var stages = try CleanStage(pipeline: pipeline, header: source.header, file: path)
-            .then(GeocodeStage(layer: layer))
-            .then(LoadStage(store: store))
         var input = RunSummary.Input(path: path, bytes: bytes, sha256: sha256)
         logger.info("reading", metadata: ["stage": "ingest", "file": .string(path), "sha256": .string(sha256)])
-        var batch: [RawRecord] = []
-        batch.reserveCapacity(settings.batchSize)
-        func flush() throws {
-            let output = try stages.process(batch)
-            input.rowsRead += batch.count
+
+        let pipeline = self.pipeline, batchSize = settings.batchSize
+        let pipe = BatchPipe<(rowsRead: Int, batch: IncidentBatch)> { emit in
+            let source: RecordSource = switch pipeline.format.resolved(for: path) {
+            case .xml: try XMLFeedReader(path: path)
+            default: try CSVReader(path: path, delimiter: pipeline.delimiter, legacyEncoding: pipeline.legacyEncoding)
+            }
+            var stages = try CleanStage(pipeline: pipeline, header: source.header, file: path).then(GeocodeStage(layer: layer))
+            var records: [RawRecord] = []
+            records.reserveCapacity(batchSize)
+            while true {
+                let record = try source.nextRecord()
+                if let record { records.append(record) }
+                if records.count >= batchSize || (record == nil && !records.isEmpty) {
+                    try emit((records.count, try stages.process(records)))
+                    records.removeAll(keepingCapacity: true)
+                }
+                if record == nil { return }
+            }
+        }
+        defer { pipe.close() }
+
+        var load = LoadStage(store: store)
+        while let (rowsRead, batch) = try pipe.next() {
+            let output = try load.process(batch)
+            input.rowsRead += rowsRead
             input.rowsRejected += output.rejects.count
             for reject in output.rejects { summary.rejectsByReason[reject.reason.rawValue, default: 0] += 1 }
             for incident in output.incidents { for flag in incident.flags { summary.flags[flag.rawValue, default: 0] += 1 } }
-            batch.removeAll(keepingCapacity: true)
         }
-        while let record = try source.nextRecord() {
-            batch.append(record)
-            if batch.count >= settings.batchSize { try flush() }
-        }
-        try flush()
         summary.rowsRead += input.rowsRead
         summary.rowsRejected += input.rowsRejected
         return input
