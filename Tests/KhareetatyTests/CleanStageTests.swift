@@ -153,7 +153,7 @@ import Testing
         ]
         let output = try chain.process(batch)
         #expect(chain.second.seen == 3)
-        #expect(output.incidents.map(\.geocodeMethod) == [.polygon, .unassigned])
+        #expect(output.incidents.map(\.geocodeMethod) == [.point, .name])
         let salmiya = try #require(layer.districts.first { $0.name == "Salmiya" })
         #expect(output.incidents[0].districtCode == salmiya.code)
         #expect(output.incidents[0].governorateCode == salmiya.governorateCode)

@@ -49,25 +49,7 @@ public struct CategoryMap: Sendable {
         return byKey[key]
     }
 
-    static func normalize(_ text: String) -> String {
-        var out = String.UnicodeScalarView()
-        var pendingSpace = false
-        for scalar in text.lowercased().unicodeScalars {
-            switch scalar.value {
-            case 0x20, 0x09, 0x5F, 0x2D, 0x2F, 0xA0: pendingSpace = !out.isEmpty  // space _ - /
-            case 0x064B...0x065F, 0x0670, 0x0640: continue  // Arabic diacritics, superscript alef, tatweel
-            default:
-                if pendingSpace { out.append(" "); pendingSpace = false }
-                switch scalar.value {
-                case 0x0622, 0x0623, 0x0625: out.append("\u{0627}")  // آ أ إ → ا
-                case 0x0649: out.append("\u{064A}")  // ى → ي
-                case 0x0629: out.append("\u{0647}")  // ة → ه
-                default: out.append(scalar)
-                }
-            }
-        }
-        return String(out)
-    }
+    static func normalize(_ text: String) -> String { MatchKey.normalize(text) }
 }
 
 extension Settings {

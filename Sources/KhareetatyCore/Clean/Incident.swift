@@ -20,14 +20,21 @@ public struct Incident: Sendable {
     // Filled by the geocode stage.
     public var districtCode: String?
     public var governorateCode: String?
-    public var geocodeMethod: GeocodeMethod = .unassigned
+    public var geocodeMethod: GeocodeMethod = .none
+    /// Why an incident is unassigned, or how far a `nearest` one was snapped.
+    public var geocodeDetail: String?
 }
 
-public enum GeocodeMethod: String, Sendable {
+/// How an incident was placed in its district.
+public enum GeocodeMethod: String, Sendable, CaseIterable {
     /// The point lies inside the district's polygon.
-    case polygon
-    /// No usable point, or a point inside no district.
-    case unassigned
+    case point
+    /// The point lies inside no polygon, within the snap distance of this district.
+    case nearest
+    /// No usable point; the area name matched this district (gazetteer).
+    case name
+    /// Not placed: see `geocodeDetail` for the reason. Kept and counted, never dropped.
+    case none
 }
 
 /// Something the clean stage changed in a record it kept.

@@ -25,6 +25,10 @@ public struct PipelineDefinition: Sendable {
         public var governoratesFile: String?
         public var governorateCodeProperty: String
         public var governorateNameProperty: String
+        /// Area-name gazetteer file (aliases); nil: the boundary file's names only.
+        public var aliasesFile: String?
+        /// Points inside no area snap to the nearest one within this distance (0 turns it off).
+        public var nearestMetres: Double = 250
     }
 
     public enum Format: String, Sendable, CaseIterable {
@@ -137,13 +141,21 @@ public struct PipelineDefinition: Sendable {
             districtNameProperty: try optional("boundaries.district_name", default: "shapeName"),
             governoratesFile: governorates,
             governorateCodeProperty: try optional("boundaries.governorate_code", default: "shapeISO"),
-            governorateNameProperty: try optional("boundaries.governorate_name", default: "shapeName")
+            governorateNameProperty: try optional("boundaries.governorate_name", default: "shapeName"),
+            aliasesFile: try doc.scalar("geocode.aliases").map { resolve($0.value) },
+            nearestMetres: try {
+                guard let (text, source) = try doc.scalar("geocode.nearest_metres") else { return 250 }
+                guard let metres = Double(text), (0...5000).contains(metres) else {
+                    throw ConfigError(key: "geocode.nearest_metres", value: text, source: source, problem: "allowed: metres from 0 (off) to 5000")
+                }
+                return metres
+            }()
         )
 
         try doc.rejectUnknownKeys(known: ["name", "timezone", "inputs", "format", "encoding", "csv.delimiter", "id_hash",
                                           "boundaries.districts", "boundaries.district_code",
                                           "boundaries.district_name", "boundaries.governorates", "boundaries.governorate_code",
-                                          "boundaries.governorate_name"] + Field.allCases.map { "columns.\($0.rawValue)" } + Self.cleanKeys)
+                                          "boundaries.governorate_name", "geocode.aliases", "geocode.nearest_metres"] + Field.allCases.map { "columns.\($0.rawValue)" } + Self.cleanKeys)
         return PipelineDefinition(path: path, name: name, timeZone: timeZone, inputs: inputList.map(resolve), format: format,
                                   delimiter: delimiter, legacyEncoding: legacyEncoding, columns: columns, idHashColumns: idHashColumns,
                                   boundaries: boundaries, clean: clean)

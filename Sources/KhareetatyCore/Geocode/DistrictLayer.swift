@@ -10,9 +10,20 @@ public struct District: Sendable {
     public var areaKm2: Double { geometry.areaKm2 }
 }
 
-/// The district polygons of a pipeline, with each district's governorate.
+/// The district polygons of a pipeline, with each district's governorate, a spatial index and
+/// the area-name gazetteer.
 public struct DistrictLayer: Sendable {
     public let districts: [District]
+    public let index: PolygonIndex
+    public let gazetteer: Gazetteer
+    public let nearestMetres: Double
+
+    public init(districts: [District], aliasesFile: String? = nil, nearestMetres: Double = 250) throws {
+        self.districts = districts
+        index = PolygonIndex(districts.map(\.geometry))
+        gazetteer = try Gazetteer(districts: districts, aliasFile: aliasesFile)
+        self.nearestMetres = nearestMetres
+    }
 
     /// Loads districts (and governorates, when the pipeline names them) and validates them:
     /// closed rings of at least 4 finite points (checked by the reader), non-empty unique codes.
@@ -54,16 +65,36 @@ public struct DistrictLayer: Sendable {
                 }
             }
         }
-        return DistrictLayer(districts: districts)
+        return try DistrictLayer(districts: districts, aliasesFile: boundaries.aliasesFile, nearestMetres: boundaries.nearestMetres)
     }
 
-    /// The district containing the point, if any (first match in file order).
+    /// The district containing the point, if any (the index answers as a scan in file order would).
     public func locate(_ point: GeoPoint) -> District? {
-        districts.first { $0.geometry.contains(point) }
+        index.locate(point).map { districts[$0] }
+    }
+
+    /// Where an incident goes, and how: point in polygon, else the nearest district within the
+    /// snap distance; without a point, the area name through the gazetteer.
+    public func place(lat: Double?, lon: Double?, areaName: String?) -> (district: District?, method: GeocodeMethod, detail: String?) {
+        if let lat, let lon {
+            let point = GeoPoint(lon: lon, lat: lat)
+            if let i = index.locate(point) { return (districts[i], .point, nil) }
+            if nearestMetres > 0, let (i, metres) = index.nearest(point, withinMetres: nearestMetres) {
+                return (districts[i], .nearest, "\(Int(metres.rounded())) m from the area's boundary")
+            }
+            return (nil, .none, "point inside no area and more than \(Int(nearestMetres)) m from every area")
+        }
+        guard let areaName, !areaName.isEmpty else { return (nil, .none, "no coordinates and no area name") }
+        switch gazetteer.match(areaName) {
+        case .district(let i): return (districts[i], .name, nil)
+        case .ambiguous(let found):
+            return (nil, .none, "ambiguous area name \"\(areaName)\": " + found.map { "\(districts[$0].name) (\(districts[$0].code))" }.joined(separator: ", "))
+        case .unknown: return (nil, .none, "unknown area name \"\(areaName)\"")
+        }
     }
 }
 
-/// Geocode: places every incident that has a point in its district.
+/// Geocode: places every incident in its district (see `DistrictLayer.place`), or says why not.
 public struct GeocodeStage: Stage {
     public let layer: DistrictLayer
     public init(layer: DistrictLayer) { self.layer = layer }
@@ -71,11 +102,12 @@ public struct GeocodeStage: Stage {
     public mutating func process(_ batch: IncidentBatch) throws -> IncidentBatch {
         var batch = batch
         for i in batch.incidents.indices {
-            guard let lat = batch.incidents[i].lat, let lon = batch.incidents[i].lon,
-                  let district = layer.locate(GeoPoint(lon: lon, lat: lat)) else { continue }
-            batch.incidents[i].districtCode = district.code
-            batch.incidents[i].governorateCode = district.governorateCode
-            batch.incidents[i].geocodeMethod = .polygon
+            let incident = batch.incidents[i]
+            let (district, method, detail) = layer.place(lat: incident.lat, lon: incident.lon, areaName: incident.areaName)
+            batch.incidents[i].districtCode = district?.code
+            batch.incidents[i].governorateCode = district?.governorateCode
+            batch.incidents[i].geocodeMethod = method
+            batch.incidents[i].geocodeDetail = detail
         }
         return batch
     }

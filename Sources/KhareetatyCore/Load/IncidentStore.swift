@@ -17,7 +17,7 @@ public final class IncidentStore {
     private var sequence = 0
 
     static let incidentColumns = ["incident_id", "occurred_at", "local_date", "category", "lat", "lon", "area_name", "description",
-                                  "updated_at", "district_code", "governorate_code", "geocode_method", "flags", "source_file",
+                                  "updated_at", "district_code", "governorate_code", "geocode_method", "geocode_detail", "flags", "source_file",
                                   "source_line", "run_id"]
 
     /// Per input file: staged (clean) records, of which loaded; and the unassigned among loaded.
@@ -25,6 +25,8 @@ public final class IncidentStore {
         public var loaded = 0
         public var duplicates = 0
         public var unassigned = 0
+        /// Loaded incidents by geocode method.
+        public var methods: [String: Int] = [:]
     }
 
     public init(db: PostgresConnection, schema: String, runID: String) throws {
@@ -55,6 +57,7 @@ public final class IncidentStore {
                 try writer.append(incident.districtCode)
                 try writer.append(incident.governorateCode)
                 try writer.append(incident.geocodeMethod.rawValue)
+                try writer.append(incident.geocodeDetail)
                 try writer.append("{" + incident.flags.map(\.rawValue).joined(separator: ",") + "}")
                 try writer.append(incident.sourceFile)
                 try writer.append(incident.sourceLine)
@@ -101,13 +104,15 @@ public final class IncidentStore {
         let loaded = try db.query("""
             WITH inserted AS (
                 INSERT INTO \(incidents) (\(columns)) SELECT \(columns) FROM incidents_latest
-                RETURNING source_file, district_code
+                RETURNING source_file, district_code, geocode_method
             )
-            SELECT source_file, count(*), count(*) FILTER (WHERE district_code IS NULL) FROM inserted GROUP BY source_file
+            SELECT source_file, geocode_method, count(*), count(*) FILTER (WHERE district_code IS NULL) FROM inserted GROUP BY 1, 2
             """).rows
         for row in loaded {
-            counts[row[0]!, default: FileCounts()].loaded = Int(row[1]!)!
-            counts[row[0]!, default: FileCounts()].unassigned = Int(row[2]!)!
+            let (file, method, n, unassigned) = (row[0]!, row[1]!, Int(row[2]!)!, Int(row[3]!)!)
+            counts[file, default: FileCounts()].loaded += n
+            counts[file, default: FileCounts()].unassigned += unassigned
+            counts[file, default: FileCounts()].methods[method, default: 0] += n
         }
         for row in try db.query("SELECT source_file, count(*) FROM incidents_stage GROUP BY source_file").rows {
             let file = row[0]!

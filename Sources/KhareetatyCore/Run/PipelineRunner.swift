@@ -72,6 +72,7 @@ public struct PipelineRunner {
                     summary.rowsLoaded += counts.loaded
                     summary.rowsDuplicate += counts.duplicates
                     summary.rowsUnassigned += counts.unassigned
+                    for (method, n) in counts.methods { summary.geocodeMethods[method, default: 0] += n }
                 }
                 summary.durationS = Date().timeIntervalSince(started)
                 guard summary.accountingHolds else { throw AccountingError(summary: summary) }

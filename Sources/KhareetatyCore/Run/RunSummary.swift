@@ -32,6 +32,8 @@ public struct RunSummary: Codable, Sendable {
     public var rejectsByReason: [String: Int] = [:]
     /// Cleaned records by repair/substitution flag (swapped_coordinates, unknown_category, transcoded).
     public var flags: [String: Int] = [:]
+    /// Loaded incidents by geocode method (point, nearest, name, none).
+    public var geocodeMethods: [String: Int] = [:]
     public var inputs: [Input] = []
     public var durationS = 0.0
     public var dryRun = false
@@ -39,7 +41,7 @@ public struct RunSummary: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case runID = "run_id", status, pipeline, rowsRead = "rows_read", rowsLoaded = "rows_loaded", rowsRejected = "rows_rejected"
         case rowsDuplicate = "rows_duplicate", rowsUnassigned = "rows_unassigned", rejectsByReason = "rejects_by_reason", flags
-        case inputs, durationS = "duration_s", dryRun = "dry_run"
+        case geocodeMethods = "geocode_methods", inputs, durationS = "duration_s", dryRun = "dry_run"
     }
 
     /// The sum holds for the run and for every input file.
@@ -60,7 +62,8 @@ public struct RunSummary: Codable, Sendable {
             "run \(runID) \(status)\(dryRun ? " (dry run: nothing committed)" : "") — pipeline \(pipeline), \(String(format: "%.2f", durationS)) s",
             "  read \(rowsRead) = loaded \(rowsLoaded) + rejected \(rowsRejected) + duplicates \(rowsDuplicate)"
                 + (accountingHolds ? "  ✓" : "  ✗ DOES NOT ADD UP"),
-            "  unassigned to a district: \(rowsUnassigned)",
+            "  geocoded: " + GeocodeMethod.allCases.map { "\($0.rawValue) \(geocodeMethods[$0.rawValue] ?? 0)" }.joined(separator: ", ")
+                + " (unassigned: \(rowsUnassigned))",
         ]
         for (reason, count) in rejectsByReason.sorted(by: { $0.key < $1.key }) { lines.append("  rejected \(reason): \(count)") }
         for (flag, count) in flags.sorted(by: { $0.key < $1.key }) { lines.append("  flagged \(flag): \(count)") }
