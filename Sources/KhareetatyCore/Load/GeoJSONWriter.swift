@@ -2,7 +2,8 @@ import Foundation
 import Geo
 
 extension MultiPolygon {
-    /// GeoJSON geometry text (MultiPolygon), coordinates to 7 decimals (~1 cm).
+    /// GeoJSON geometry text (MultiPolygon). Coordinates are written in Swift's shortest
+    /// round-trip form, so the text holds exactly the geometry the geocoder used.
     public var geoJSON: String {
         func ring(_ r: Ring) -> String {
             "[" + r.points.map { "[\(format($0.lon)),\(format($0.lat))]" }.joined(separator: ",") + "]"
@@ -11,10 +12,5 @@ extension MultiPolygon {
         return "{\"type\":\"MultiPolygon\",\"coordinates\":[" + polys.joined(separator: ",") + "]}"
     }
 
-    private func format(_ value: Double) -> String {
-        var text = String(format: "%.7f", value)
-        while text.hasSuffix("0") { text.removeLast() }
-        if text.hasSuffix(".") { text.removeLast() }
-        return text
-    }
+    private func format(_ value: Double) -> String { "\(value)" }
 }
