@@ -5,7 +5,7 @@ SWIFT      ?= swift
 LOCALDB    := scripts/local-db.sh
 BIN        := .build/debug/khareetaty
 
-.PHONY: run test build bootstrap db db-stop db-status clean-db
+.PHONY: run test bench build bootstrap db db-stop db-status clean-db
 
 ## run: the nightly pipeline on the bundled fixtures, against the local database
 run: bootstrap build
@@ -18,6 +18,10 @@ run: bootstrap build
 test: bootstrap
 	@url=$$($(LOCALDB) start) && \
 	  KHAREETATY_TEST_DATABASE_URL="$$url" $(SWIFT) test
+
+## bench: benchmarks of the geocode kernel, written into docs/BENCHMARKS.md
+bench: bootstrap
+	@bench/run.sh
 
 build: bootstrap
 	$(SWIFT) build

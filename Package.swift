@@ -67,6 +67,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Benchmarks of the hand-rolled kernels (`make bench`); not part of the product.
+        .executableTarget(
+            name: "khareetaty-bench",
+            dependencies: ["KhareetatyCore", "Geo"]
+        ),
         .testTarget(
             name: "KhareetatyTests",
             dependencies: [

@@ -83,14 +83,14 @@ public struct PolygonIndex: Sendable {
     let columns: Int, rows: Int
     let cellWidth: Double, cellHeight: Double
     /// Per cell: ≥ 0 the shape wholly containing it, -1 none, -2 look at `candidates`.
-    let cellShape: [Int32]
+    let cellShape: [Int16]   // small: the whole grid stays in cache
     let candidateStarts: [Int32]
     let candidates: [Int32]
     let edgeStarts: [Int32]
     let cellEdges: [CellEdge]
     let stripes: [Stripes]
 
-    static let boundary: Int32 = -2
+    static let boundary: Int16 = -2
 
     public init(_ shapes: [MultiPolygon], cellsPerSide: Int = 512) {
         var box = BoundingBox(enclosing: [])
@@ -167,19 +167,38 @@ public struct PolygonIndex: Sendable {
             }
         }
 
-        // A cell no edge touches lies wholly in one shape or none: its centre decides.
-        var cellShape = [Int32](repeating: -1, count: cellCount)
+        // A cell no edge touches lies wholly in one shape or none: its centre decides. A cell that
+        // edges touch keeps as candidates only the shapes with edges in it, plus the one shape
+        // (if any) that has none there but contains its centre — it then contains the whole
+        // cell. That is every shape that can contain a point of the cell, in layer order.
+        precondition(shapes.count < Int(Int16.max), "PolygonIndex holds at most 32766 shapes")
+        var cellShape = [Int16](repeating: -1, count: cellCount)
+        var refinedStarts = [Int32](repeating: 0, count: cellCount + 1)
+        var refined: [Int32] = []
         for r in 0..<rows {
             for c in 0..<columns {
                 let cell = r * columns + c
-                if edgeStarts[cell] != edgeStarts[cell + 1] { cellShape[cell] = Self.boundary; continue }
                 let cx = box.minLon + (Double(c) + 0.5) * cellWidth, cy = box.minLat + (Double(r) + 0.5) * cellHeight
-                for k in Int(candidateStarts[cell])..<Int(candidateStarts[cell + 1]) where stripes[Int(candidates[k])].contains(cx, cy) {
-                    cellShape[cell] = candidates[k]
-                    break
+                let edgeRange = Int(edgeStarts[cell])..<Int(edgeStarts[cell + 1])
+                if edgeRange.isEmpty {
+                    for k in Int(candidateStarts[cell])..<Int(candidateStarts[cell + 1]) where stripes[Int(candidates[k])].contains(cx, cy) {
+                        cellShape[cell] = Int16(candidates[k])
+                        break
+                    }
+                } else {
+                    cellShape[cell] = Self.boundary
+                    var withEdges = Set<Int32>()
+                    for k in edgeRange { withEdges.insert(cellEdges[k].shape) }
+                    for k in Int(candidateStarts[cell])..<Int(candidateStarts[cell + 1]) {
+                        let shape = candidates[k]
+                        if withEdges.contains(shape) || stripes[Int(shape)].contains(cx, cy) { refined.append(shape) }
+                    }
                 }
+                refinedStarts[cell + 1] = Int32(refined.count)
             }
         }
+        candidateStarts = refinedStarts
+        candidates = refined
         self.cellShape = cellShape
         self.candidateStarts = candidateStarts
         self.candidates = candidates
@@ -248,6 +267,8 @@ public struct PolygonIndex: Sendable {
     }
 
     /// Share of grid cells that need an edge test (for the benchmark page).
+    public var gridSize: (columns: Int, rows: Int) { (columns, rows) }
+
     public var boundaryCellShare: Double {
         Double(cellShape.filter { $0 == Self.boundary }.count) / Double(cellShape.count)
     }
