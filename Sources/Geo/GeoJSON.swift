@@ -6,6 +6,12 @@ public struct Feature: Sendable {
     public let geometry: MultiPolygon
     /// 1-based position in the file's feature list, for error messages.
     public let index: Int
+
+    public init(properties: [String: String], geometry: MultiPolygon, index: Int) {
+        self.properties = properties
+        self.geometry = geometry
+        self.index = index
+    }
 }
 
 /// A boundary file that does not hold what we need, with the place and the reason.
@@ -67,6 +73,16 @@ public enum GeoJSON {
         return Polygon(outer: outer, holes: Array(parsed.dropFirst()))
     }
 
+    /// Checks a ring read from any format: at least 4 finite points, first equal to last.
+    public static func validatedRing(_ points: [GeoPoint], file: String, feature: Int) throws -> Ring {
+        guard points.allSatisfy({ $0.lon.isFinite && $0.lat.isFinite }) else {
+            throw BoundaryError(file: file, feature: feature, problem: "a position is not two finite numbers")
+        }
+        guard points.count >= 4 else { throw BoundaryError(file: file, feature: feature, problem: "ring has \(points.count) points; at least 4 are needed") }
+        guard points.first == points.last else { throw BoundaryError(file: file, feature: feature, problem: "ring is not closed (first point differs from last)") }
+        return Ring(points)
+    }
+
     private static func ring(_ value: Any, file: String, feature: Int) throws -> Ring {
         guard let positions = value as? [[Any]] else { throw BoundaryError(file: file, feature: feature, problem: "ring is not a list of positions") }
         let points = try positions.map { position -> GeoPoint in
@@ -76,8 +92,6 @@ public enum GeoJSON {
             }
             return GeoPoint(lon: lon, lat: lat)
         }
-        guard points.count >= 4 else { throw BoundaryError(file: file, feature: feature, problem: "ring has \(points.count) points; at least 4 are needed") }
-        guard points.first == points.last else { throw BoundaryError(file: file, feature: feature, problem: "ring is not closed (first point differs from last)") }
-        return Ring(points)
+        return try validatedRing(points, file: file, feature: feature)
     }
 }

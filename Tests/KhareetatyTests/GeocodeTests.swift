@@ -128,3 +128,31 @@ import Testing
         #expect(throws: ConfigError.self) { try Gazetteer(districts: layer.districts, aliasFile: path) }
     }
 }
+
+@Suite struct KMLBoundaryTests {
+    @Test func kmlLoadsTheSameLayerAsGeoJSON() throws {
+        var boundaries = try PipelineDefinition.load(path: repoPath("pipelines/nightly.yaml")).boundaries
+        let fromJSON = try DistrictLayer.load(boundaries)
+        boundaries.districtsFile = repoPath("fixtures/boundaries/kuwait/kuwait-areas.kml")
+        let fromKML = try DistrictLayer.load(boundaries)
+        #expect(fromKML.districts.map(\.code) == fromJSON.districts.map(\.code))
+        #expect(fromKML.districts.map(\.name) == fromJSON.districts.map(\.name))
+        #expect(fromKML.districts.map(\.governorateCode) == fromJSON.districts.map(\.governorateCode))
+        #expect(fromKML.districts.map { $0.geometry.polygons.map(\.holes.count) } == fromJSON.districts.map { $0.geometry.polygons.map(\.holes.count) })
+        var generator = SplitMix64(seed: 3)
+        for _ in 0..<50_000 {
+            let p = GeoPoint(lon: 46.5 + generator.unit() * 2.0, lat: 28.5 + generator.unit() * 1.65)
+            #expect(fromKML.index.locate(p) == fromJSON.index.locate(p))
+        }
+    }
+
+    @Test func brokenKMLIsABoundaryError() throws {
+        let open = try temporaryFile("b.kml", contents: """
+            <kml><Document><Placemark><name>x</name><Polygon><outerBoundaryIs><LinearRing>
+            <coordinates>0,0 1,0 1,1 0,0.5</coordinates></LinearRing></outerBoundaryIs></Polygon></Placemark></Document></kml>
+            """)
+        #expect(throws: BoundaryError.self) { try KMLReader.readFeatures(path: open) }
+        let hostile = try temporaryFile("h.kml", contents: "<?xml version=\"1.0\"?><!DOCTYPE kml [<!ENTITY x SYSTEM \"file:///etc/passwd\">]><kml>&x;</kml>")
+        #expect(throws: BoundaryError.self) { try KMLReader.readFeatures(path: hostile) }
+    }
+}

@@ -32,7 +32,7 @@ public struct DistrictLayer: Sendable {
     /// 16×16 grid of sample points over the district's bounding box (the two files do not nest
     /// exactly: see fixtures/boundaries/kuwait/ATTRIBUTION.md).
     public static func load(_ boundaries: PipelineDefinition.Boundaries) throws -> DistrictLayer {
-        let features = try GeoJSON.readFeatures(path: boundaries.districtsFile)
+        let features = try readBoundaries(boundaries.districtsFile)
         var seen: Set<String> = []
         var districts: [District] = []
         for feature in features {
@@ -46,7 +46,7 @@ public struct DistrictLayer: Sendable {
         }
 
         if let governoratesFile = boundaries.governoratesFile {
-            let governorates = try GeoJSON.readFeatures(path: governoratesFile)
+            let governorates = try readBoundaries(governoratesFile)
             for i in districts.indices {
                 let box = districts[i].geometry.boundingBox
                 var votes = [Int](repeating: 0, count: governorates.count)
@@ -66,6 +66,12 @@ public struct DistrictLayer: Sendable {
             }
         }
         return try DistrictLayer(districts: districts, aliasesFile: boundaries.aliasesFile, nearestMetres: boundaries.nearestMetres)
+    }
+
+    /// GeoJSON, or KML when the file name says so (`.kml`, `.kml.gz`).
+    static func readBoundaries(_ path: String) throws -> [Feature] {
+        let lower = path.lowercased()
+        return lower.hasSuffix(".kml") || lower.hasSuffix(".kml.gz") ? try KMLReader.readFeatures(path: path) : try GeoJSON.readFeatures(path: path)
     }
 
     /// The district containing the point, if any (the index answers as a scan in file order would).
