@@ -273,3 +273,41 @@ public struct PolygonIndex: Sendable {
         Double(cellShape.filter { $0 == Self.boundary }.count) / Double(cellShape.count)
     }
 }
+
+extension PolygonIndex {
+    /// A place where two edges properly cross (not merely touch or run along each other):
+    /// `first == second` is a self-intersection of that shape, otherwise the two shapes overlap.
+    public struct Crossing: Sendable, Hashable {
+        public var first: Int
+        public var second: Int
+        public var point: GeoPoint
+    }
+
+    /// Every proper edge crossing in the layer, found cell by cell (edges that cross share a cell).
+    public func crossings() -> [Crossing] {
+        var found: Set<Crossing> = []
+        for cell in 0..<(columns * rows) where cellShape[cell] == Self.boundary {
+            let range = Int(edgeStarts[cell])..<Int(edgeStarts[cell + 1])
+            for i in range {
+                for j in (i + 1)..<range.upperBound {
+                    let a = cellEdges[i], b = cellEdges[j]
+                    guard let p = Self.properCrossing(a.edge, b.edge) else { continue }
+                    found.insert(Crossing(first: Int(min(a.shape, b.shape)), second: Int(max(a.shape, b.shape)), point: p))
+                }
+            }
+        }
+        return found.sorted { ($0.first, $0.second, $0.point.lon, $0.point.lat) < ($1.first, $1.second, $1.point.lon, $1.point.lat) }
+    }
+
+    /// The crossing point when the open segments cross (each strictly separates the other's ends).
+    static func properCrossing(_ e: Edge, _ f: Edge) -> GeoPoint? {
+        func orient(_ ax: Double, _ ay: Double, _ bx: Double, _ by: Double, _ cx: Double, _ cy: Double) -> Double {
+            (bx - ax) * (cy - ay) - (by - ay) * (cx - ax)
+        }
+        let d1 = orient(e.ax, e.ay, e.bx, e.by, f.ax, f.ay), d2 = orient(e.ax, e.ay, e.bx, e.by, f.bx, f.by)
+        let d3 = orient(f.ax, f.ay, f.bx, f.by, e.ax, e.ay), d4 = orient(f.ax, f.ay, f.bx, f.by, e.bx, e.by)
+        guard ((d1 > 0 && d2 < 0) || (d1 < 0 && d2 > 0)) && ((d3 > 0 && d4 < 0) || (d3 < 0 && d4 > 0)) else { return nil }
+        let t = d3 / (d3 - d4)
+        return GeoPoint(lon: e.ax + t * (e.bx - e.ax), lat: e.ay + t * (e.by - e.ay))
+    }
+}

@@ -156,3 +156,35 @@ import Testing
         #expect(throws: BoundaryError.self) { try KMLReader.readFeatures(path: hostile) }
     }
 }
+
+@Suite struct BoundaryReportTests {
+    func square(_ x0: Double, _ y0: Double, _ x1: Double, _ y1: Double) -> [GeoPoint] {
+        [GeoPoint(lon: x0, lat: y0), GeoPoint(lon: x1, lat: y0), GeoPoint(lon: x1, lat: y1), GeoPoint(lon: x0, lat: y1), GeoPoint(lon: x0, lat: y0)]
+    }
+    func district(_ code: String, _ ring: [GeoPoint]) -> District {
+        District(code: code, name: code, geometry: MultiPolygon([Polygon(outer: Ring(ring))]))
+    }
+
+    @Test func kuwaitAreasAreCleanAsTheirAttributionSays() throws {
+        let layer = try DistrictLayer.load(PipelineDefinition.load(path: repoPath("pipelines/nightly.yaml")).boundaries)
+        let report = BoundaryReport(layer: layer)
+        #expect(report.isClean, "\(report.summary)")
+    }
+
+    @Test func selfIntersectionsAndOverlapsAreReportedWithTheirArea() throws {
+        let bowtie = [GeoPoint(lon: 48.0, lat: 29.0), GeoPoint(lon: 48.1, lat: 29.1), GeoPoint(lon: 48.1, lat: 29.0), GeoPoint(lon: 48.0, lat: 29.1), GeoPoint(lon: 48.0, lat: 29.0)]
+        let layer = try DistrictLayer(districts: [
+            district("A", square(47.0, 29.0, 47.2, 29.2)),
+            district("B", square(47.1, 29.1, 47.3, 29.3)),   // overlaps A by 0.1° × 0.1°
+            district("C", square(47.2, 29.0, 47.4, 29.1)),   // shares an edge with nothing, touches A's corner region
+            district("D", bowtie),
+            district("E", square(47.21, 29.21, 47.22, 29.22)),  // wholly inside B: no edge crosses
+        ])
+        let report = BoundaryReport(layer: layer)
+        #expect(report.selfIntersecting.map(\.code) == ["D"])
+        #expect(report.overlaps.map { [$0.first, $0.second] } == [["A", "B"], ["B", "E"]])
+        let expected = MultiPolygon([Polygon(outer: Ring(square(47.1, 29.1, 47.2, 29.2)))]).areaKm2
+        #expect(abs(report.overlaps[0].areaKm2 - expected) / expected < 0.1)
+        #expect(report.summary.contains("km²"))
+    }
+}

@@ -27,6 +27,9 @@ public struct Checks {
                 let withGovernorate = layer.districts.filter { $0.governorateCode != nil }.count
                 results.append(Result(name: "boundaries", ok: true,
                                       detail: "\(layer.districts.count) districts, \(withGovernorate) with a governorate (\(pipeline.boundaries.districtsFile))"))
+                // Reported, not fatal: geocoding stays deterministic (first area in file order wins).
+                let report = BoundaryReport(layer: layer)
+                results.append(Result(name: "geometry", ok: true, detail: (report.isClean ? "" : "WARNING ") + report.summary))
             } catch {
                 results.append(Result(name: "boundaries", ok: false, detail: String(describing: error)))
             }

@@ -40,6 +40,8 @@ public struct PipelineRunner {
 
         logger.info("loading boundaries", metadata: ["stage": "geocode", "file": .string(pipeline.boundaries.districtsFile)])
         let layer = try DistrictLayer.load(pipeline.boundaries)
+        let report = BoundaryReport(layer: layer)
+        if !report.isClean { logger.warning("boundary problems (first area in file order wins)", metadata: ["stage": "geocode", "report": .string(report.summary)]) }
 
         let db = try Database.connect(settings)
         try Migrator(connection: db, schema: settings.schema).requireCurrent()
