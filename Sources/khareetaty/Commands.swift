@@ -7,9 +7,12 @@ struct Run: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run the nightly pipeline: load the pipeline's inputs and refresh daily counts.",
         discussion: """
-            Reads every input the pipeline file lists, cleans and geocodes each record, and writes incidents,
-            rejects, districts and daily counts in one transaction. Every record read ends up loaded, rejected
-            with a reason, or counted as a duplicate; the summary proves the sum.
+            Reads every input the pipeline file lists (or the files given), cleans and geocodes each record, and
+            writes incidents, rejects, districts and daily counts in one transaction. Every record read ends up
+            loaded, rejected with a reason, or counted as a duplicate; the summary proves the sum.
+
+            One run per schema at a time: a second run exits 75 naming the run that holds it (or waits with
+            --wait). A file a succeeded run already loaded (same SHA-256) is skipped unless --force.
 
             \(exitCodesHelp)
             """
@@ -26,6 +29,12 @@ struct Run: ParsableCommand {
     @Flag(name: .long, help: "Do everything, then roll back instead of committing.")
     var dryRun = false
 
+    @Flag(name: .long, help: "Load inputs even if a succeeded run already loaded the same file (same SHA-256).")
+    var force = false
+
+    @Option(name: .long, help: ArgumentHelp("If another run holds the schema, wait up to this many seconds (default: exit 75 at once).", valueName: "seconds"))
+    var wait = 0
+
     @Argument(help: ArgumentHelp("Input files to load instead of the pipeline's `inputs` (CSV or XML, optionally .gz).", valueName: "file"))
     var inputs: [String] = []
 
@@ -40,6 +49,8 @@ struct Run: ParsableCommand {
         }
         var runner = PipelineRunner(settings: settings, pipeline: definition, logger: Logger(label: "khareetaty"))
         runner.dryRun = dryRun
+        runner.force = force
+        runner.waitSeconds = wait
         let result = try runner.run()
         print(summary == .json ? result.json() : result.text)
     }

@@ -63,7 +63,12 @@ import Testing
             let incidentsSQL = "SELECT incident_id, occurred_at, local_date, category, lat, lon, district_code, governorate_code, geocode_method FROM \(s).incidents"
             let dailySQL = "SELECT * FROM \(s).district_daily"
             let before = (try checksum(db, incidentsSQL), try checksum(db, dailySQL))
-            let second = try runner(schema).run()
+            // Without --force the same file is skipped, saying which run loaded it.
+            let skipped = try runner(schema).run()
+            #expect(skipped.rowsRead == 0 && skipped.inputs.first?.skipped?.contains(first.runID) == true)
+            var forced = try runner(schema)
+            forced.force = true
+            let second = try forced.run()
             #expect(second.rowsLoaded == first.rowsLoaded)
             #expect(try checksum(db, incidentsSQL) == before.0)
             #expect(try checksum(db, dailySQL) == before.1)

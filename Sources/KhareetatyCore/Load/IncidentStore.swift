@@ -70,6 +70,15 @@ public final class IncidentStore {
         sequence = seq
     }
 
+    /// The succeeded run that loaded an input with this SHA-256, if any.
+    public func succeededRun(loading sha256: String) throws -> String? {
+        try db.query("""
+            SELECT run_id FROM \(table("pipeline_runs")) WHERE status = 'succeeded'
+              AND inputs @> jsonb_build_array(jsonb_build_object('sha256', $1::text))
+            ORDER BY finished_at DESC LIMIT 1
+            """, [sha256]).scalar
+    }
+
     public func reject(_ rejects: [Reject]) throws {
         guard !rejects.isEmpty else { return }
         try db.withCopy(into: table("incident_rejects"), columns: ["run_id", "source_file", "source_line", "reason_code", "message", "raw"]) { writer in

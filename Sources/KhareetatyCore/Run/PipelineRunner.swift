@@ -12,6 +12,10 @@ public struct PipelineRunner {
     public var pipeline: PipelineDefinition
     public var kind: Kind = .nightly
     public var dryRun = false
+    /// Seconds to wait for another run on the same schema to finish (0: fail at once, exit 75).
+    public var waitSeconds = 0
+    /// Load inputs even if a succeeded run already loaded a file with the same SHA-256.
+    public var force = false
     public var logger: Logger
 
     public init(settings: Settings, pipeline: PipelineDefinition, logger: Logger) {
@@ -45,6 +49,8 @@ public struct PipelineRunner {
 
         let db = try Database.connect(settings)
         try Migrator(connection: db, schema: settings.schema).requireCurrent()
+        try RunLock.acquire(db, schema: settings.schema, wait: waitSeconds, runID: runID)
+        defer { RunLock.release(db, schema: settings.schema) }
         let ledger = RunLedger(schema: settings.schema)
         try ledger.start(db, runID: runID, kind: kind.rawValue, pipeline: pipeline.path)
 
@@ -99,6 +105,11 @@ public struct PipelineRunner {
                         logger: Logger) throws -> RunSummary.Input {
         let (sha256, bytes) = try InputFile.fingerprint(path: path)
         var input = RunSummary.Input(path: path, bytes: bytes, sha256: sha256)
+        if !force, let earlier = try store.succeededRun(loading: sha256) {
+            input.skipped = "already loaded by run \(earlier) (--force loads it again)"
+            logger.notice("skipping an input loaded before", metadata: ["stage": "ingest", "file": .string(path), "run": .string(earlier)])
+            return input
+        }
         logger.info("reading", metadata: ["stage": "ingest", "file": .string(path), "sha256": .string(sha256)])
 
         let pipeline = self.pipeline, batchSize = settings.batchSize

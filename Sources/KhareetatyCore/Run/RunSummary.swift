@@ -12,10 +12,12 @@ public struct RunSummary: Codable, Sendable {
         public var rowsLoaded = 0
         public var rowsRejected = 0
         public var rowsDuplicate = 0
+        /// Why the file was not read (already loaded by a succeeded run), if it was not.
+        public var skipped: String?
 
         enum CodingKeys: String, CodingKey {
             case path, bytes, sha256, rowsRead = "rows_read", rowsLoaded = "rows_loaded", rowsRejected = "rows_rejected"
-            case rowsDuplicate = "rows_duplicate"
+            case rowsDuplicate = "rows_duplicate", skipped
         }
 
         public var accountingHolds: Bool { rowsRead == rowsLoaded + rowsRejected + rowsDuplicate }
@@ -68,6 +70,10 @@ public struct RunSummary: Codable, Sendable {
         for (reason, count) in rejectsByReason.sorted(by: { $0.key < $1.key }) { lines.append("  rejected \(reason): \(count)") }
         for (flag, count) in flags.sorted(by: { $0.key < $1.key }) { lines.append("  flagged \(flag): \(count)") }
         for input in inputs {
+            if let skipped = input.skipped {
+                lines.append("  input \(input.path) (sha256 \(input.sha256.prefix(12))…): skipped, \(skipped)")
+                continue
+            }
             lines.append("  input \(input.path) (\(input.bytes) bytes, sha256 \(input.sha256.prefix(12))…): read \(input.rowsRead) = loaded \(input.rowsLoaded)"
                          + " + rejected \(input.rowsRejected) + duplicates \(input.rowsDuplicate)")
         }

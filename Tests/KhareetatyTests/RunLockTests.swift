@@ -1,0 +1,66 @@
+import Foundation
+import Logging
+import Postgres
+import Testing
+@testable import KhareetatyCore
+
+/// One run per schema at a time, and stale `running` rows after a crash.
+@Suite struct RunLockTests {
+    func runner(_ schema: String) throws -> PipelineRunner {
+        let pipeline = try PipelineDefinition.load(path: repoPath("pipelines/nightly.yaml"))
+        var runner = PipelineRunner(settings: try testSettings(schema: schema), pipeline: pipeline, logger: Logger(label: "test"))
+        runner.force = true
+        return runner
+    }
+
+    @Test func aSecondRunExits75NamingTheHolder() throws {
+        try withScratchSchema { db, schema in
+            try Migrator(connection: db, schema: schema).migrate()
+            // Another session holds the lock and has its ledger row, as a live run would.
+            let holder = try connectTestDatabase()
+            #expect(try holder.query("SELECT pg_try_advisory_lock(hashtext($1))", [RunLock.key(schema)]).scalar == "t")
+            let holderRun = UUID().uuidString.lowercased()
+            try holder.query("INSERT INTO \(quoteIdentifier(schema)).pipeline_runs (run_id, kind, status, pipeline, host, version) VALUES ($1, 'nightly', 'running', 'p', 'h', 'v')", [holderRun])
+            do {
+                _ = try runner(schema).run()
+                Issue.record("ran while another run held the schema")
+            } catch let error as RunLocked {
+                #expect(error.exitCode == .temporaryFailure)
+                #expect(error.holder == holderRun)
+            }
+            #expect(try db.query("SELECT count(*) FROM \(quoteIdentifier(schema)).incidents").scalar == "0")
+
+            // With --wait, the run proceeds once the holder lets go: another process holds the lock
+            // for a moment and exits.
+            _ = try holder.query("SELECT pg_advisory_unlock_all()")
+            let psql = Process()
+            psql.executableURL = URL(fileURLWithPath: "/usr/bin/psql")
+            psql.arguments = [try testDatabaseURL(), "-q", "-c", "SELECT pg_advisory_lock(hashtext('\(RunLock.key(schema))'))", "-c", "SELECT pg_sleep(2)"]
+            psql.standardOutput = FileHandle.nullDevice
+            try psql.run()
+            for _ in 0..<100 where try db.query("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted").scalar == "0" {
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+            var waiting = try runner(schema)
+            waiting.waitSeconds = 20
+            let summary = try waiting.run()
+            psql.waitUntilExit()
+            #expect(summary.rowsLoaded > 0)
+            // The holder never finished: its row is marked failed as stale by the run that got the lock.
+            let stale = try db.query("SELECT status, error FROM \(quoteIdentifier(schema)).pipeline_runs WHERE run_id = $1", [holderRun]).rows
+            #expect(stale.first?[0] == "failed")
+            #expect(stale.first?[1]?.contains("stale") == true)
+        }
+    }
+
+    @Test func cliExits75WhenLocked() throws {
+        try withScratchSchema { db, schema in
+            try Migrator(connection: db, schema: schema).migrate()
+            let holder = try connectTestDatabase()
+            #expect(try holder.query("SELECT pg_try_advisory_lock(hashtext($1))", [RunLock.key(schema)]).scalar == "t")
+            let result = try runCLI(["run"], environment: ["KHAREETATY_DATABASE_SCHEMA": schema], inheritDatabase: true)
+            #expect(result.status == 75)
+            #expect(result.stderr.contains("another run holds schema \(schema)"))
+        }
+    }
+}
