@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 
 /// A pipeline file (pipelines/*.yaml): what to read, how its columns map to the canonical
@@ -62,6 +63,20 @@ public struct PipelineDefinition: Sendable {
     public var idHashColumns: [String]
     public var boundaries: Boundaries
     public var clean: CleanRules
+    /// Files the pipeline's behaviour depends on besides its inputs (for the effective hash).
+    public var ruleFiles: [String] = []
+
+    /// SHA-256 over the pipeline file and every rule file it names (boundaries, categories,
+    /// aliases), recorded on each run: the same hash means the same rules.
+    public func effectiveSHA256() throws -> String {
+        var hasher = SHA256()
+        for file in [path] + ruleFiles {
+            let (digest, _) = try InputFile.fingerprint(path: file)
+            hasher.update(data: Data((file as NSString).lastPathComponent.utf8))
+            hasher.update(data: Data(digest.utf8))
+        }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
 
     /// Reads and validates a pipeline file; any problem is a `ConfigError` (exit 2) naming the key.
     public static func load(path: String) throws -> PipelineDefinition {
@@ -156,9 +171,12 @@ public struct PipelineDefinition: Sendable {
                                           "boundaries.districts", "boundaries.district_code",
                                           "boundaries.district_name", "boundaries.governorates", "boundaries.governorate_code",
                                           "boundaries.governorate_name", "geocode.aliases", "geocode.nearest_metres"] + Field.allCases.map { "columns.\($0.rawValue)" } + Self.cleanKeys)
-        return PipelineDefinition(path: path, name: name, timeZone: timeZone, inputs: inputList.map(resolve), format: format,
-                                  delimiter: delimiter, legacyEncoding: legacyEncoding, columns: columns, idHashColumns: idHashColumns,
-                                  boundaries: boundaries, clean: clean)
+        var definition = PipelineDefinition(path: path, name: name, timeZone: timeZone, inputs: inputList.map(resolve), format: format,
+                                            delimiter: delimiter, legacyEncoding: legacyEncoding, columns: columns, idHashColumns: idHashColumns,
+                                            boundaries: boundaries, clean: clean)
+        definition.ruleFiles = [boundaries.districtsFile, boundaries.governoratesFile, boundaries.aliasesFile,
+                                try doc.scalar("clean.categories").map { resolve($0.value) }].compactMap { $0 }
+        return definition
     }
 
     static let cleanKeys = ["clean.timestamp_formats", "clean.earliest", "clean.future_tolerance_hours", "clean.bbox.lat_min",

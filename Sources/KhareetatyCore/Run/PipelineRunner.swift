@@ -56,6 +56,7 @@ public struct PipelineRunner {
 
         var summary = RunSummary(runID: runID, status: "succeeded", pipeline: pipeline.name)
         summary.dryRun = dryRun
+        summary.pipelineSHA256 = try pipeline.effectiveSHA256()
         var rejectRatioExceeded = false
         do {
             try db.withTransaction { db in
@@ -72,7 +73,9 @@ public struct PipelineRunner {
                     try ledger.finish(db, summary, error: RejectRatioExceeded(summary: summary, limit: pipeline.clean.maxRejectRatio).description)
                     return
                 }
+                let finishStart = Date()
                 let perFile = try store.finish()
+                summary.stageSeconds["finish"] = Date().timeIntervalSince(finishStart)
                 for i in summary.inputs.indices {
                     let counts = perFile[summary.inputs[i].path] ?? IncidentStore.FileCounts()
                     summary.inputs[i].rowsLoaded = counts.loaded
@@ -113,7 +116,7 @@ public struct PipelineRunner {
         logger.info("reading", metadata: ["stage": "ingest", "file": .string(path), "sha256": .string(sha256)])
 
         let pipeline = self.pipeline, batchSize = settings.batchSize
-        let pipe = BatchPipe<(rowsRead: Int, batch: IncidentBatch)> { emit in
+        let pipe = BatchPipe<(rowsRead: Int, batch: IncidentBatch, seconds: Double)> { emit in
             let source: RecordSource = switch pipeline.format.resolved(for: path) {
             case .xml: try XMLFeedReader(path: path)
             default: try CSVReader(path: path, delimiter: pipeline.delimiter, legacyEncoding: pipeline.legacyEncoding)
@@ -121,12 +124,16 @@ public struct PipelineRunner {
             var stages = try CleanStage(pipeline: pipeline, header: source.header, file: path).then(GeocodeStage(layer: layer))
             var records: [RawRecord] = []
             records.reserveCapacity(batchSize)
+            var started = Date()
             while true {
                 let record = try source.nextRecord()
                 if let record { records.append(record) }
                 if records.count >= batchSize || (record == nil && !records.isEmpty) {
-                    try emit((records.count, try stages.process(records)))
+                    let batch = try stages.process(records)
+                    let seconds = Date().timeIntervalSince(started)
+                    try emit((records.count, batch, seconds))
                     records.removeAll(keepingCapacity: true)
+                    started = Date()
                 }
                 if record == nil { return }
             }
@@ -134,8 +141,11 @@ public struct PipelineRunner {
         defer { pipe.close() }
 
         var load = LoadStage(store: store)
-        while let (rowsRead, batch) = try pipe.next() {
+        while let (rowsRead, batch, seconds) = try pipe.next() {
+            summary.stageSeconds["ingest_clean_geocode", default: 0] += seconds
+            let loadStart = Date()
             let output = try load.process(batch)
+            summary.stageSeconds["load", default: 0] += Date().timeIntervalSince(loadStart)
             input.rowsRead += rowsRead
             input.rowsRejected += output.rejects.count
             for reject in output.rejects { summary.rejectsByReason[reject.reason.rawValue, default: 0] += 1 }

@@ -101,6 +101,12 @@ extension Migration {
                 CHECK (geocode_method IN ('point', 'nearest', 'name', 'none'));
             ALTER TABLE pipeline_runs ADD COLUMN geocode_methods jsonb NOT NULL DEFAULT '{}';
             """),
+        Migration(version: 4, name: "ledger: hash of the effective pipeline, seconds per stage", sql: """
+            -- SHA-256 over the pipeline file and every file it refers to (boundaries, categories, aliases):
+            -- two runs with the same hash ran with the same rules.
+            ALTER TABLE pipeline_runs ADD COLUMN pipeline_sha256 text,
+                                      ADD COLUMN stage_seconds jsonb NOT NULL DEFAULT '{}';
+            """),
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }
