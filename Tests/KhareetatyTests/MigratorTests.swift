@@ -1,3 +1,4 @@
+import Logging
 import Postgres
 import Testing
 @testable import KhareetatyCore
@@ -45,6 +46,45 @@ import Testing
             let versions = try Migrator(connection: db, schema: schema).appliedVersions()
             #expect(versions.keys.sorted() == Migration.all.map(\.version))
             #expect(try db.query("SELECT to_regclass($1)", [quoteIdentifier(schema) + ".half"]).scalar == nil)
+        }
+    }
+}
+
+@Suite struct PartitioningTests {
+    @Test func migrationFiveMovesStoredIncidentsIntoMonthlyPartitions() throws {
+        try withScratchSchema { db, schema in
+            let s = quoteIdentifier(schema)
+            try Migrator(connection: db, schema: schema, migrations: Array(Migration.all.prefix(4))).migrate()
+            for (id, day) in [("a", "2026-10-31"), ("b", "2026-11-01"), ("c", "2025-01-15")] {
+                try db.query("""
+                    INSERT INTO \(s).incidents (incident_id, occurred_at, local_date, category, geocode_method, source_file, source_line, run_id)
+                    VALUES ($1, $2::date, $2::date, 'theft', 'none', 'f', 1, gen_random_uuid())
+                    """, [id, day])
+            }
+            try Migrator(connection: db, schema: schema).migrate()
+            let partitions = try db.query("""
+                SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+                WHERE i.inhparent = to_regclass($1) ORDER BY 1
+                """, [s + ".incidents"]).rows.compactMap { $0[0] }
+            #expect(partitions == ["incidents_2025_01", "incidents_2026_10", "incidents_2026_11"])
+            #expect(try db.query("SELECT string_agg(incident_id, ',' ORDER BY incident_id) FROM \(s).incidents").scalar == "a,b,c")
+            #expect(try db.query("SELECT relkind::text FROM pg_class WHERE oid = to_regclass($1)", [s + ".incidents"]).scalar == "p")
+        }
+    }
+
+    @Test func runsCreateTheMonthsTheyNeed() throws {
+        try withScratchSchema { db, schema in
+            try Migrator(connection: db, schema: schema).migrate()
+            let pipeline = try PipelineDefinition.load(path: repoPath("fixtures/incidents/messy/pipeline.yaml"))
+            let summary = try PipelineRunner(settings: try testSettings(schema: schema), pipeline: pipeline, logger: .init(label: "t")).run()
+            let months = try db.query("SELECT string_agg(DISTINCT to_char(local_date, 'YYYY_MM'), ',' ORDER BY to_char(local_date, 'YYYY_MM')) FROM \(quoteIdentifier(schema)).incidents").scalar ?? ""
+            let partitions = try db.query("""
+                SELECT string_agg(substr(c.relname, 11), ',' ORDER BY c.relname) FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+                WHERE i.inhparent = to_regclass($1)
+                """, [quoteIdentifier(schema) + ".incidents"]).scalar
+            #expect(summary.rowsLoaded > 0)
+            #expect(months.contains(","), "the fixture spans several months")
+            #expect(partitions == months)
         }
     }
 }

@@ -70,6 +70,18 @@ public final class IncidentStore {
         sequence = seq
     }
 
+    /// Monthly partitions of `incidents` for every month about to be written (`incidents_YYYY_MM`).
+    func createPartitions() throws {
+        let months = try db.query("SELECT DISTINCT to_char(local_date, 'YYYY_MM'), date_trunc('month', local_date)::date::text FROM incidents_latest").rows
+        for month in months {
+            let start = month[1]!
+            try db.query("""
+                SELECT format('CREATE TABLE IF NOT EXISTS %I.%I PARTITION OF %I.incidents FOR VALUES FROM (%L) TO (%L)',
+                              $1::text, 'incidents_' || $2, $1::text, $3::date, ($3::date + interval '1 month')::date)
+                """, [schema, month[0]!, start]).scalar.map { try db.execute($0) }
+        }
+    }
+
     /// The succeeded run that loaded an input with this SHA-256, if any.
     public func succeededRun(loading sha256: String) throws -> String? {
         try db.query("""
@@ -109,6 +121,7 @@ public final class IncidentStore {
                 SELECT i.local_date FROM \(incidents) i JOIN incidents_latest n USING (incident_id);
             DELETE FROM \(incidents) i USING incidents_latest n WHERE i.incident_id = n.incident_id;
             """)
+        try createPartitions()
         var counts: [String: FileCounts] = [:]
         let loaded = try db.query("""
             WITH inserted AS (
