@@ -44,10 +44,22 @@ struct Run: ParsableCommand {
         var settings = try global.settings()
         if let pipeline { settings.pipelinePath = pipeline }
         var definition = try PipelineDefinition.load(path: settings.pipelinePath)
+        let logger = Logger(label: "khareetaty")
+        let inbox = Inbox(settings: settings)
         if !inputs.isEmpty {
             definition.inputs = inputs.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+        } else if let inbox {
+            definition.inputs = try inbox.files(logger: logger)
+            if definition.inputs.isEmpty {
+                logger.notice("inbox is empty: nothing to load", metadata: ["inbox": .string(inbox.directory)])
+            }
         }
-        var runner = PipelineRunner(settings: settings, pipeline: definition, logger: Logger(label: "khareetaty"))
+        if definition.inputs.isEmpty && inbox == nil {
+            throw ConfigError(key: "inputs", value: nil, source: definition.path,
+                              problem: "no inputs: list them in the pipeline file, give files on the command line, or configure inbox.dir")
+        }
+        var runner = PipelineRunner(settings: settings, pipeline: definition, logger: logger)
+        runner.inbox = inbox
         runner.dryRun = dryRun
         runner.force = force
         runner.waitSeconds = wait

@@ -64,3 +64,42 @@ import Testing
         }
     }
 }
+
+/// `run` without files takes every new file from the inbox; files move only after the commit.
+@Suite struct InboxTests {
+    @Test func inboxFilesAreArchivedAfterCommitAndUnreadableOnesQuarantined() throws {
+        let root = URL(fileURLWithPath: try temporaryFile("x", contents: "")).deletingLastPathComponent()
+        let inbox = root.appendingPathComponent("inbox"), archive = root.appendingPathComponent("archive"), quarantine = root.appendingPathComponent("quarantine")
+        for dir in [inbox, archive, quarantine] { try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true) }
+        let sample = repoPath("fixtures/incidents/kuwait-sample.csv")
+        try FileManager.default.copyItem(atPath: sample, toPath: inbox.appendingPathComponent("a-night.csv").path)
+        try Data("incident_id,occurred_at,category,latitude,longitude,area,description,updated_at\nZ1,\"2026-11-01,theft\n".utf8)
+            .write(to: inbox.appendingPathComponent("b-truncated.csv"))
+        try FileManager.default.createSymbolicLink(atPath: inbox.appendingPathComponent("c-link.csv").path, withDestinationPath: sample)
+
+        try withScratchSchema { db, schema in
+            try Migrator(connection: db, schema: schema).migrate()
+            let env = ["KHAREETATY_DATABASE_SCHEMA": schema, "KHAREETATY_INBOX_DIR": inbox.path,
+                       "KHAREETATY_INBOX_ARCHIVE_DIR": archive.path, "KHAREETATY_INBOX_QUARANTINE_DIR": quarantine.path]
+            func names(_ dir: URL) throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() }
+
+            let failed = try runCLI(["run"], environment: env, inheritDatabase: true)
+            #expect(failed.status == 65)
+            #expect(try names(quarantine) == ["b-truncated.csv"])
+            #expect(try names(inbox) == ["a-night.csv", "c-link.csv"])  // nothing moved before a commit; the link is refused, not read
+            #expect(try db.query("SELECT count(*) FROM \(quoteIdentifier(schema)).incidents").scalar == "0")
+
+            let loaded = try runCLI(["run"], environment: env, inheritDatabase: true)
+            #expect(loaded.status == 0, "\(loaded.stderr)")
+            #expect(try names(archive) == ["a-night.csv"])
+            #expect(try names(inbox) == ["c-link.csv"])
+
+            // The same export delivered again: skipped as already loaded, and archived beside the first.
+            try FileManager.default.copyItem(atPath: sample, toPath: inbox.appendingPathComponent("a-night.csv").path)
+            let again = try runCLI(["run"], environment: env, inheritDatabase: true)
+            #expect(again.status == 0)
+            #expect(again.stdout.contains("skipped, already loaded by run"))
+            #expect(try names(archive) == ["a-night.csv", "a-night.csv.1"])
+        }
+    }
+}

@@ -103,10 +103,8 @@ public struct PipelineDefinition: Sendable {
         guard let timeZone = TimeZone(identifier: zoneName) else {
             throw ConfigError(key: "timezone", value: zoneName, source: path, problem: "allowed: an IANA time zone name such as Asia/Kuwait")
         }
-        guard let (inputList, inputSource) = doc.list("inputs"), !inputList.isEmpty else {
-            throw ConfigError(key: "inputs", value: nil, source: path, problem: "list at least one input file")
-        }
-        _ = inputSource
+        // Optional: files can also come from the command line or the configured inbox.
+        let inputList = doc.list("inputs")?.values ?? []
 
         let delimiterText = try optional("csv.delimiter", default: ",")
         let delimiter: UInt8

@@ -22,6 +22,12 @@ public struct Settings: Sendable {
     public var batchSize = 50_000
     public var logLevel = LogLevel.info
     public var logFormat = LogFormat.auto
+    /// Where exports arrive (`run` without files loads every new file here); empty: not used.
+    public var inboxDir = ""
+    /// Where loaded inbox files go after the commit; empty: they stay in the inbox.
+    public var archiveDir = ""
+    /// Where an inbox file that failed to read goes; empty: it stays in the inbox.
+    public var quarantineDir = ""
 
     /// Key → where its value came from ("default", "config/khareetaty.yaml:3", "env KHAREETATY_…", "--database").
     public internal(set) var sources: [String: String] = [:]
@@ -87,6 +93,12 @@ extension SettingSpec {
                         guard let format = Settings.LogFormat(rawValue: value.lowercased()) else { return false }
                         s.logFormat = format; return true
                     }),
+        SettingSpec(key: "inbox.dir", allowed: "a directory path, or empty", secret: false,
+                    read: { $0.inboxDir }, apply: { value, s in s.inboxDir = value; return true }),
+        SettingSpec(key: "inbox.archive_dir", allowed: "a directory path, or empty", secret: false,
+                    read: { $0.archiveDir }, apply: { value, s in s.archiveDir = value; return true }),
+        SettingSpec(key: "inbox.quarantine_dir", allowed: "a directory path, or empty", secret: false,
+                    read: { $0.quarantineDir }, apply: { value, s in s.quarantineDir = value; return true }),
     ]
 
     static func isSchemaName(_ value: String) -> Bool {

@@ -16,6 +16,8 @@ public struct PipelineRunner {
     public var waitSeconds = 0
     /// Load inputs even if a succeeded run already loaded a file with the same SHA-256.
     public var force = false
+    /// When inputs come from an inbox: archive them after the commit, quarantine an unreadable one.
+    public var inbox: Inbox?
     public var logger: Logger
 
     public init(settings: Settings, pipeline: PipelineDefinition, logger: Logger) {
@@ -95,8 +97,10 @@ public struct PipelineRunner {
             return rollback.summary
         } catch {
             ledger.fail(db, runID: runID, error: String(describing: error))
+            if let inputError = error as? InputError { inbox?.quarantine(inputError.file, logger: logger) }
             throw error
         }
+        if !rejectRatioExceeded { inbox?.archive(summary.inputs.map(\.path), logger: logger) }
         if rejectRatioExceeded { throw RejectRatioExceeded(summary: summary, limit: pipeline.clean.maxRejectRatio) }
         logger.info("run committed", metadata: ["stage": "load", "rows_loaded": .stringConvertible(summary.rowsLoaded)])
         return summary
