@@ -55,6 +55,7 @@ public struct PipelineRunner {
         defer { RunLock.release(db, schema: settings.schema) }
         let ledger = RunLedger(schema: settings.schema)
         try ledger.start(db, runID: runID, kind: kind.rawValue, pipeline: pipeline.path)
+        FaultPoint.afterLedgerStart.reach()
 
         var summary = RunSummary(runID: runID, status: "succeeded", pipeline: pipeline.name)
         summary.dryRun = dryRun
@@ -75,6 +76,7 @@ public struct PipelineRunner {
                     try ledger.finish(db, summary, error: RejectRatioExceeded(summary: summary, limit: pipeline.clean.maxRejectRatio).description)
                     return
                 }
+                FaultPoint.beforeFinish.reach()
                 let finishStart = Date()
                 let perFile = try store.finish()
                 summary.stageSeconds["finish"] = Date().timeIntervalSince(finishStart)
@@ -91,6 +93,7 @@ public struct PipelineRunner {
                 guard summary.accountingHolds else { throw AccountingError(summary: summary) }
                 try ledger.finish(db, summary, error: nil)
                 if dryRun { throw DryRunRollback(summary: summary) }
+                FaultPoint.beforeCommit.reach()
             }
         } catch let rollback as DryRunRollback {
             ledger.fail(db, runID: runID, error: "dry run: rolled back")
@@ -133,6 +136,7 @@ public struct PipelineRunner {
                 let record = try source.nextRecord()
                 if let record { records.append(record) }
                 if records.count >= batchSize || (record == nil && !records.isEmpty) {
+                    FaultPoint.whileReading.reach()
                     let batch = try stages.process(records)
                     let seconds = Date().timeIntervalSince(started)
                     try emit((records.count, batch, seconds))
@@ -150,6 +154,7 @@ public struct PipelineRunner {
             let loadStart = Date()
             let output = try load.process(batch)
             summary.stageSeconds["load", default: 0] += Date().timeIntervalSince(loadStart)
+            if input.rowsRead > 0 { FaultPoint.midCopy.reach() }
             input.rowsRead += rowsRead
             input.rowsRejected += output.rejects.count
             for reject in output.rejects { summary.rejectsByReason[reject.reason.rawValue, default: 0] += 1 }

@@ -1,0 +1,20 @@
+import Foundation
+
+/// Named points in a run where the crash tests stop the process with `kill -9`. Inert unless
+/// `KHAREETATY_TEST_FAULT` names the point: then the run announces it on stderr and waits there
+/// to be killed. Only the fault tests set it (its prefix is reserved for tests).
+enum FaultPoint: String {
+    case afterLedgerStart = "after_ledger_start"
+    case whileReading = "while_reading"
+    case midCopy = "mid_copy"
+    case beforeFinish = "before_finish"
+    case beforeCommit = "before_commit"
+
+    private static let armed = ProcessInfo.processInfo.environment["KHAREETATY_TEST_FAULT"]
+
+    func reach() {
+        guard Self.armed == rawValue else { return }
+        FileHandle.standardError.write(Data("fault point \(rawValue) reached\n".utf8))
+        Thread.sleep(forTimeInterval: 600)
+    }
+}
