@@ -70,14 +70,27 @@ struct Run: ParsableCommand {
 
 struct Backfill: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Recompute derived tables for a date range (not implemented yet).",
-        discussion: "Planned: --from D1 --to D2, in resumable monthly chunks.\n\n\(exitCodesHelp)"
+        abstract: "Recompute the derived tables for a range of dates from the stored incidents.",
+        discussion: """
+            Works in chunks of one calendar month, each in its own transaction. An interrupted backfill, run again
+            with the same --from and --to, continues at the first unfinished chunk. Shows a progress bar on a
+            terminal and one log line per chunk otherwise. Takes the same per-schema lock as `run`.
+
+            \(exitCodesHelp)
+            """
     )
     @OptionGroup var global: GlobalOptions
+    @Option(name: .long, help: ArgumentHelp("First local date, YYYY-MM-DD.", valueName: "date")) var from: String
+    @Option(name: .long, help: ArgumentHelp("Last local date, YYYY-MM-DD (inclusive).", valueName: "date")) var to: String
+    @Option(name: .long, help: ArgumentHelp("If another run holds the schema, wait up to this many seconds.", valueName: "seconds"))
+    var wait = 0
 
     func run() throws {
-        _ = try global.settings()
-        throw NotImplemented(command: "backfill")
+        let settings = try global.settings()
+        var backfill = try KhareetatyCore.Backfill(from: from, to: to, settings: settings, logger: Logger(label: "khareetaty"))
+        backfill.waitSeconds = wait
+        let summary = try backfill.run()
+        print("backfill \(summary.runID) succeeded: \(summary.days) days in \(summary.chunks) chunks (\(summary.skipped) already done)")
     }
 }
 
@@ -112,11 +125,6 @@ struct Replay: ParsableCommand {
     }
 }
 
-struct NotImplemented: ExitCodeProviding, CustomStringConvertible {
-    let command: String
-    var exitCode: ExitCode { .failure }
-    var description: String { "`\(command)` is not implemented yet" }
-}
 
 struct Migrate: ParsableCommand {
     static let configuration = CommandConfiguration(

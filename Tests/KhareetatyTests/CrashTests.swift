@@ -78,3 +78,47 @@ import Testing
         }
     }
 }
+
+@Suite struct BackfillTests {
+    func daily(_ db: PostgresConnection, _ schema: String) throws -> String {
+        try db.query("SELECT md5(coalesce(string_agg(r::text, '|' ORDER BY r::text), '')) FROM \(quoteIdentifier(schema)).district_daily r").scalar ?? ""
+    }
+
+    @Test func rebuildsDailyCountsAndResumesAfterAKill() throws {
+        try withScratchSchema { db, schema in
+            try Migrator(connection: db, schema: schema).migrate()
+            let env = ["KHAREETATY_DATABASE_SCHEMA": schema]
+            // The messy fixture spans 2023-11 and 2026-11: a backfill over both has many monthly chunks.
+            #expect(try runCLI(["run", repoPath("fixtures/incidents/messy/kuwait-messy.csv"), "--pipeline", repoPath("fixtures/incidents/messy/pipeline.yaml")],
+                               environment: env, inheritDatabase: true).status == 0)
+            let expected = try daily(db, schema)
+            try db.execute("DELETE FROM \(quoteIdentifier(schema)).district_daily")  // derived data lost
+            #expect(try daily(db, schema) != expected)
+
+            // Killed after its first chunk: the next backfill with the same arguments resumes.
+            let stderrPath = try temporaryFile("bf.txt", contents: "")
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: repoPath(".build/debug/khareetaty"))
+            process.arguments = ["backfill", "--from", "2023-11-01", "--to", "2026-11-30"]
+            process.environment = ["PATH": "/usr/bin:/bin", "DATABASE_URL": try testDatabaseURL(), "KHAREETATY_DATABASE_SCHEMA": schema,
+                                   "KHAREETATY_TEST_FAULT": "backfill_after_chunk"]
+            process.currentDirectoryURL = repoRoot
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
+            try process.run()
+            while process.isRunning, (try? String(contentsOfFile: stderrPath, encoding: .utf8))?.contains("fault point") != true { Thread.sleep(forTimeInterval: 0.05) }
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+
+            let resumed = try runCLI(["backfill", "--from", "2023-11-01", "--to", "2026-11-30"], environment: env, inheritDatabase: true)
+            #expect(resumed.status == 0, "\(resumed.stderr)")
+            #expect(resumed.stdout.contains("in 37 chunks (1 already done)"), "\(resumed.stdout)")
+            #expect(try daily(db, schema) == expected)
+        }
+    }
+
+    @Test func badRangesAreUsageErrors() throws {
+        #expect(try runCLI(["backfill", "--from", "2026-11-30", "--to", "2026-11-01"]).status == 2)
+        #expect(try runCLI(["backfill", "--from", "yesterday", "--to", "2026-11-01"]).status == 2)
+    }
+}

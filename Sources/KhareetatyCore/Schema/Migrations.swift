@@ -129,6 +129,18 @@ extension Migration {
             INSERT INTO incidents SELECT * FROM incidents_unpartitioned;
             DROP TABLE incidents_unpartitioned;
             """),
+        Migration(version: 6, name: "backfill chunks, for resumable backfills", sql: """
+            -- One row per finished chunk of a backfill; a backfill re-run with the same arguments
+            -- (same key) skips the chunks already here.
+            CREATE TABLE backfill_chunks (
+                backfill_key text NOT NULL,
+                chunk_start  date NOT NULL,
+                chunk_end    date NOT NULL,
+                run_id       uuid NOT NULL,
+                finished_at  timestamptz NOT NULL DEFAULT clock_timestamp(),
+                PRIMARY KEY (backfill_key, chunk_start)
+            );
+            """),
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }

@@ -9,6 +9,7 @@ enum FaultPoint: String {
     case midCopy = "mid_copy"
     case beforeFinish = "before_finish"
     case beforeCommit = "before_commit"
+    case backfillAfterChunk = "backfill_after_chunk"
 
     private static let armed = ProcessInfo.processInfo.environment["KHAREETATY_TEST_FAULT"]
 
