@@ -20,6 +20,7 @@ import Testing
         var settings = Settings()
         settings.databaseURL = "postgresql://loader:s3cr3t@127.0.0.1:1/db"
         settings.connectTimeoutSeconds = 2
+        settings.connectRetries = 0
         do {
             _ = try Database.connect(settings)
             Issue.record("connected to nothing")

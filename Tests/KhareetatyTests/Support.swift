@@ -82,3 +82,30 @@ func runCLI(_ arguments: [String], environment: [String: String] = [:], inheritD
     process.waitUntilExit()
     return CLIResult(status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
 }
+
+/// Runs scripts/local-db.sh on a second, throwaway cluster (own folder and port), so tests can
+/// stop, restart and kill a server without disturbing the suite's own database.
+func localDB(_ command: String, dir: String, port: Int) throws -> (status: Int32, output: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/bin/bash")
+    process.arguments = [repoPath("scripts/local-db.sh"), command]
+    var env = ProcessInfo.processInfo.environment
+    env["KHAREETATY_LOCALDB_DIR"] = dir
+    env["KHAREETATY_LOCALDB_PORT"] = String(port)
+    process.environment = env
+    // Output goes to a file, not a pipe: the server the script starts could inherit a pipe's
+    // write end from this process and keep it open for ever.
+    let outputPath = dir + ".out"
+    _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
+    defer { try? FileManager.default.removeItem(atPath: outputPath) }
+    let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
+    process.standardOutput = output
+    process.standardError = FileHandle.nullDevice
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    process.waitUntilExit()
+    try output.close()
+    let text = try String(contentsOfFile: outputPath, encoding: .utf8)
+    return (process.terminationStatus, text.trimmingCharacters(in: .whitespacesAndNewlines))
+}
+

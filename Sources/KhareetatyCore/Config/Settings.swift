@@ -18,6 +18,8 @@ public struct Settings: Sendable {
     public var databaseURL = ""
     public var schema = "khareetaty"
     public var connectTimeoutSeconds = 10
+    /// Connection attempts after the first failed one, with doubling waits (1 s, 2 s, 4 s, …).
+    public var connectRetries = 3
     public var pipelinePath = "pipelines/nightly.yaml"
     public var batchSize = 50_000
     public var logLevel = LogLevel.info
@@ -68,6 +70,12 @@ extension SettingSpec {
                     apply: { value, s in
                         guard let n = Int(value), (1...300).contains(n) else { return false }
                         s.connectTimeoutSeconds = n; return true
+                    }),
+        SettingSpec(key: "database.connect_retries", allowed: "an integer from 0 to 10 (retries after a failed connection, waiting 1 s, 2 s, 4 s, …)", secret: false,
+                    read: { String($0.connectRetries) },
+                    apply: { value, s in
+                        guard let n = Int(value), (0...10).contains(n) else { return false }
+                        s.connectRetries = n; return true
                     }),
         SettingSpec(key: "pipeline", allowed: "the path of a pipeline file (pipelines/*.yaml)", secret: false,
                     read: { $0.pipelinePath },

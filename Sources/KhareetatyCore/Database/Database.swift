@@ -1,3 +1,5 @@
+import Foundation
+import Logging
 import Postgres
 
 /// The database could not be reached: a temporary failure (exit 75), worth retrying later.
@@ -13,16 +15,28 @@ extension PostgresError: ExitCodeProviding {
 }
 
 public enum Database {
-    /// Connects as the settings say. Errors name the target with any password redacted.
-    public static func connect(_ settings: Settings) throws -> PostgresConnection {
-        do {
-            return try PostgresConnection(conninfo: settings.databaseURL, defaults: [
-                ("connect_timeout", String(settings.connectTimeoutSeconds)),
-                ("application_name", "khareetaty"),
-            ])
-        } catch let error as PostgresError {
-            let target = settings.databaseURL.isEmpty ? "(libpq defaults: PG* environment)" : settings.redactedDatabaseURL
-            throw DatabaseUnavailable(target: target, reason: error.message)
+    /// Connects as the settings say, retrying a failed connection `database.connect_retries` times
+    /// with doubling waits (a database restarting at 02:00 should not fail the night). Errors name
+    /// the target with any password redacted.
+    public static func connect(_ settings: Settings, logger: Logger = Logger(label: "khareetaty")) throws -> PostgresConnection {
+        let target = settings.databaseURL.isEmpty ? "(libpq defaults: PG* environment)" : settings.redactedDatabaseURL
+        var wait = 1.0
+        for attempt in 0...settings.connectRetries {
+            do {
+                return try PostgresConnection(conninfo: settings.databaseURL, defaults: [
+                    ("connect_timeout", String(settings.connectTimeoutSeconds)),
+                    ("application_name", "khareetaty"),
+                ])
+            } catch let error as PostgresError {
+                guard attempt < settings.connectRetries else { throw DatabaseUnavailable(target: target, reason: error.message) }
+                logger.warning("cannot connect to the database; retrying", metadata: [
+                    "target": .string(target), "attempt": "\(attempt + 1)/\(settings.connectRetries)", "wait_s": "\(wait)",
+                    "reason": .string(error.message),
+                ])
+                Thread.sleep(forTimeInterval: wait)
+                wait *= 2
+            }
         }
+        throw DatabaseUnavailable(target: target, reason: "no attempt made")
     }
 }

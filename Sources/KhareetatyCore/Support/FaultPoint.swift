@@ -1,8 +1,9 @@
 import Foundation
 
-/// Named points in a run where the crash tests stop the process with `kill -9`. Inert unless
-/// `KHAREETATY_TEST_FAULT` names the point: then the run announces it on stderr and waits there
-/// to be killed. Only the fault tests set it (its prefix is reserved for tests).
+/// Named points in a run where the fault tests interfere: `kill -9`, a database restart, a lost
+/// archive directory. Inert unless `KHAREETATY_TEST_FAULT` names the point: then the run announces
+/// it on stderr and waits there — `KHAREETATY_TEST_FAULT_PAUSE` seconds, else until killed.
+/// Only the fault tests set these (their prefix is reserved for tests).
 enum FaultPoint: String {
     case afterLedgerStart = "after_ledger_start"
     case whileReading = "while_reading"
@@ -12,10 +13,11 @@ enum FaultPoint: String {
     case backfillAfterChunk = "backfill_after_chunk"
 
     private static let armed = ProcessInfo.processInfo.environment["KHAREETATY_TEST_FAULT"]
+    private static let pause = ProcessInfo.processInfo.environment["KHAREETATY_TEST_FAULT_PAUSE"].flatMap(Double.init) ?? 600
 
     func reach() {
         guard Self.armed == rawValue else { return }
         FileHandle.standardError.write(Data("fault point \(rawValue) reached\n".utf8))
-        Thread.sleep(forTimeInterval: 600)
+        Thread.sleep(forTimeInterval: Self.pause)
     }
 }
