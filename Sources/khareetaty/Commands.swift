@@ -35,6 +35,15 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("If another run holds the schema, wait up to this many seconds (default: exit 75 at once).", valueName: "seconds"))
     var wait = 0
 
+    @Option(name: .long, help: ArgumentHelp("The date the run reports on, YYYY-MM-DD (default: yesterday in the pipeline's time zone).", valueName: "date"))
+    var date: String?
+
+    func validate() throws {
+        if let date, date.count != 10 || date.split(separator: "-").count != 3 || date.split(separator: "-").contains(where: { Int($0) == nil }) {
+            throw ValidationError("--date must be a date YYYY-MM-DD, not \(date)")
+        }
+    }
+
     @Argument(help: ArgumentHelp("Input files to load instead of the pipeline's `inputs` (CSV or XML, optionally .gz).", valueName: "file"))
     var inputs: [String] = []
 
@@ -63,6 +72,7 @@ struct Run: ParsableCommand {
         runner.dryRun = dryRun
         runner.force = force
         runner.waitSeconds = wait
+        runner.asOfDate = date
         let result = try runner.run()
         print(summary == .json ? result.json() : result.text)
     }
@@ -85,8 +95,24 @@ struct Backfill: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("If another run holds the schema, wait up to this many seconds.", valueName: "seconds"))
     var wait = 0
 
+    @Option(name: .long, help: ArgumentHelp("Pipeline file for the input files; default: the `pipeline` setting.", valueName: "file"))
+    var pipeline: String?
+
+    @Argument(help: ArgumentHelp("Input files to load first (as a backfill run, even if loaded before), e.g. a corrected export.", valueName: "file"))
+    var inputs: [String] = []
+
     func run() throws {
-        let settings = try global.settings()
+        var settings = try global.settings()
+        if !inputs.isEmpty {
+            if let pipeline { settings.pipelinePath = pipeline }
+            var definition = try PipelineDefinition.load(path: settings.pipelinePath)
+            definition.inputs = inputs.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+            var runner = PipelineRunner(settings: settings, pipeline: definition, logger: Logger(label: "khareetaty"))
+            runner.kind = .backfill
+            runner.force = true
+            runner.waitSeconds = wait
+            print(try runner.run().text)
+        }
         var backfill = try KhareetatyCore.Backfill(from: from, to: to, settings: settings, logger: Logger(label: "khareetaty"))
         backfill.waitSeconds = wait
         let summary = try backfill.run()

@@ -122,3 +122,31 @@ import Testing
         #expect(try runCLI(["backfill", "--from", "yesterday", "--to", "2026-11-01"]).status == 2)
     }
 }
+
+@Suite struct AsOfDateTests {
+    @Test func defaultsToYesterdayInThePipelineZone() throws {
+        let pipeline = try PipelineDefinition.load(path: repoPath("pipelines/nightly.yaml"))
+        var runner = PipelineRunner(settings: Settings(), pipeline: pipeline, logger: .init(label: "t"))
+        // 2026-11-24T22:30Z is already the 25th in Kuwait (UTC+3): yesterday there is the 24th.
+        let now = ISO8601DateFormatter().date(from: "2026-11-24T22:30:00Z")!
+        #expect(runner.effectiveAsOfDate(now: now) == "2026-11-24")
+        runner.asOfDate = "2026-10-31"
+        #expect(runner.effectiveAsOfDate(now: now) == "2026-10-31")
+    }
+
+    @Test func recordedOnTheLedgerAndValidated() throws {
+        try withScratchSchema { db, schema in
+            try Migrator(connection: db, schema: schema).migrate()
+            let env = ["KHAREETATY_DATABASE_SCHEMA": schema]
+            #expect(try runCLI(["run", "--date", "2026-11-20"], environment: env, inheritDatabase: true).status == 0)
+            #expect(try db.query("SELECT as_of_date::text FROM \(quoteIdentifier(schema)).pipeline_runs").scalar == "2026-11-20")
+            #expect(try runCLI(["run", "--date", "20/11/2026"], environment: env, inheritDatabase: true).status == 2)
+            // A backfill with a corrected export loads it (as a backfill run) before recomputing.
+            let backfill = try runCLI(["backfill", "--from", "2026-11-01", "--to", "2026-11-30", repoPath("fixtures/incidents/kuwait-sample.csv")],
+                                      environment: env, inheritDatabase: true)
+            #expect(backfill.status == 0, "\(backfill.stderr)")
+            #expect(try db.query("SELECT string_agg(kind || ':' || status, ',' ORDER BY started_at) FROM \(quoteIdentifier(schema)).pipeline_runs").scalar
+                    == "nightly:succeeded,backfill:succeeded,backfill:succeeded")
+        }
+    }
+}

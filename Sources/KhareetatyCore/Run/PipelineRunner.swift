@@ -18,6 +18,15 @@ public struct PipelineRunner {
     public var force = false
     /// When inputs come from an inbox: archive them after the commit, quarantine an unreadable one.
     public var inbox: Inbox?
+    /// The local date the run reports on (YYYY-MM-DD); nil: yesterday in the pipeline's zone.
+    public var asOfDate: String?
+
+    /// `asOfDate`, or yesterday in the pipeline's zone.
+    public func effectiveAsOfDate(now: Date = Date()) -> String {
+        if let asOfDate { return asOfDate }
+        let today = TimestampParser(timeZone: pipeline.timeZone).localDay(of: Int64(now.timeIntervalSince1970))
+        return CivilDate.isoDate(days: Int(today) - 1)
+    }
     public var logger: Logger
 
     public init(settings: Settings, pipeline: PipelineDefinition, logger: Logger) {
@@ -60,6 +69,7 @@ public struct PipelineRunner {
         var summary = RunSummary(runID: runID, status: "succeeded", pipeline: pipeline.name)
         summary.dryRun = dryRun
         summary.pipelineSHA256 = try pipeline.effectiveSHA256()
+        summary.asOfDate = effectiveAsOfDate()
         var rejectRatioExceeded = false
         do {
             try db.withTransaction { db in

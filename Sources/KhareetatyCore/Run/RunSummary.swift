@@ -42,12 +42,14 @@ public struct RunSummary: Codable, Sendable {
     /// `load` (COPY of batches), `finish` (duplicates, re-sends, daily counts).
     public var stageSeconds: [String: Double] = [:]
     public var pipelineSHA256 = ""
+    /// The local date the run reports on.
+    public var asOfDate = ""
     public var dryRun = false
 
     enum CodingKeys: String, CodingKey {
         case runID = "run_id", status, pipeline, rowsRead = "rows_read", rowsLoaded = "rows_loaded", rowsRejected = "rows_rejected"
         case rowsDuplicate = "rows_duplicate", rowsUnassigned = "rows_unassigned", rejectsByReason = "rejects_by_reason", flags
-        case geocodeMethods = "geocode_methods", stageSeconds = "stage_seconds", pipelineSHA256 = "pipeline_sha256", inputs, durationS = "duration_s", dryRun = "dry_run"
+        case geocodeMethods = "geocode_methods", stageSeconds = "stage_seconds", pipelineSHA256 = "pipeline_sha256", asOfDate = "as_of_date", inputs, durationS = "duration_s", dryRun = "dry_run"
     }
 
     /// The sum holds for the run and for every input file.

@@ -141,6 +141,10 @@ extension Migration {
                 PRIMARY KEY (backfill_key, chunk_start)
             );
             """),
+        Migration(version: 7, name: "as-of date of each run", sql: """
+            -- The date the run reports on (`run --date`, default: yesterday in the pipeline's zone).
+            ALTER TABLE pipeline_runs ADD COLUMN as_of_date date;
+            """),
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }
