@@ -5,18 +5,6 @@ import Foundation
 import Geo
 import KhareetatyCore
 
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
-}
-
 func argument(_ name: String, default value: String) -> String {
     let args = CommandLine.arguments
     guard let i = args.firstIndex(of: name), i + 1 < args.count else { return value }
@@ -41,7 +29,7 @@ func geocodeBench() throws {
     let layer = try DistrictLayer.load(pipeline.boundaries)
     let buildSeconds = Date().timeIntervalSince(buildStart)
     let box = layer.index.box
-    var generator = SplitMix64(state: 20261125)
+    var generator = SplitMix64(seed: 20261125)
 
     let uniform = (0..<count).map { _ in
         GeoPoint(lon: box.minLon + generator.unit() * (box.maxLon - box.minLon), lat: box.minLat + generator.unit() * (box.maxLat - box.minLat))

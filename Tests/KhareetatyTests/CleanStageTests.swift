@@ -1,4 +1,5 @@
 import Foundation
+import Geo
 import Testing
 @testable import KhareetatyCore
 
