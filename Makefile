@@ -16,6 +16,7 @@ run: bootstrap build
 
 ## test: the whole test suite against a real PostgreSQL
 test: bootstrap
+	@scripts/pyref.sh
 	@url=$$($(LOCALDB) start) && \
 	  KHAREETATY_TEST_DATABASE_URL="$$url" $(SWIFT) test
 

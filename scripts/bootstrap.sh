@@ -10,6 +10,7 @@ packages=(
   libxml2-dev          # libxml2 (CLibXML2)
   zlib1g-dev           # zlib: gzip inputs (CZlib)
   python3              # reference checks in tests (codecs, csv)
+  python3-venv         # the PyPI reference packages (scripts/pyref.sh)
   postgresql-15        # the throwaway local cluster (scripts/local-db.sh)
   postgresql-15-postgis-3  # reference implementation the geometry tests compare against
 )
