@@ -115,6 +115,7 @@ struct Backfill: ParsableCommand {
         }
         var backfill = try KhareetatyCore.Backfill(from: from, to: to, settings: settings, logger: Logger(label: "khareetaty"))
         backfill.waitSeconds = wait
+        backfill.aggregate = try PipelineDefinition.load(path: settings.pipelinePath).aggregate
         let summary = try backfill.run()
         print("backfill \(summary.runID) succeeded: \(summary.days) days in \(summary.chunks) chunks (\(summary.skipped) already done)")
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Geo
+import Postgres
 import Testing
 @testable import KhareetatyCore
 
@@ -49,6 +50,87 @@ func pyref(_ script: String, input: Any) throws -> Any {
             for (name, (a, e)) in zip(["S", "var S", "z", "p", "tau", "Sen's slope"], zip(actual, expected)) {
                 #expect(abs(a - e) <= 1e-9 * max(1, abs(e)), "\(name) for \(x): ours \(a), pymannkendall \(e)")
             }
+        }
+    }
+}
+
+/// `district_trends` recomputed independently in Python (pymannkendall for the trend) from the
+/// stored incidents of a year of synthetic data.
+@Suite struct DistrictTrendsReferenceTests {
+    @Test func trendsMatchAnIndependentComputation() throws {
+        let input = try temporaryFile("year.csv", contents: "")
+        _ = try shell("/usr/bin/python3", [repoPath("bench/generate_incidents.py"), "30000", input, "--seed", "5"])
+        try withScratchSchema { db, schema in
+            try Migrator(connection: db, schema: schema).migrate()
+            var pipeline = try PipelineDefinition.load(path: repoPath("pipelines/nightly.yaml"))
+            pipeline.inputs = [input]
+            var runner = PipelineRunner(settings: try testSettings(schema: schema), pipeline: pipeline, logger: .init(label: "t"))
+            runner.asOfDate = "2025-06-30"
+            let summary = try runner.run()
+            #expect(summary.trendRows > 137)
+            let s = quoteIdentifier(schema)
+            let incidents = try db.query("SELECT local_date::text, district_code, category FROM \(s).incidents WHERE district_code IS NOT NULL").rows
+            let districts = try db.query("SELECT code FROM \(s).districts").rows.map { $0[0]! }
+            let script = """
+                import json, sys, datetime as dt
+                import pymannkendall as mk
+                data = json.load(sys.stdin)
+                D = dt.date.fromisoformat(data["as_of"]); weeks = 12
+                counts = {}
+                cats = {"all"}
+                for day, district, cat in data["incidents"]:
+                    back = (D - dt.date.fromisoformat(day)).days
+                    if 0 <= back < 84:
+                        cats.add(cat)
+                    for c in (cat, "all"):
+                        counts.setdefault((district, c), {}).setdefault(back, 0)
+                        counts[(district, c)][back] += 1
+                def window(d, start, n): return sum(d.get(b, 0) for b in range(start, start + n))
+                out = {}
+                for district in data["districts"]:
+                    for cat in cats:
+                        d = counts.get((district, cat), {})
+                        c7, c28 = window(d, 0, 7), window(d, 0, 28)
+                        base = sum(window(d, 7 * k, 7) for k in range(1, 5)) / 4
+                        r = mk.original_test([window(d, 7 * k, 7) for k in reversed(range(weeks))])
+                        out[district + "|" + cat] = [c7, c28, base, (c7 - base) / base * 100 if base else None,
+                                                     (c7 - base) / base ** 0.5 if base else None, r.s, r.Tau, r.z, r.p, r.slope]
+                print(json.dumps(out))
+                """
+            let reference = try #require(try pyref(script, input: ["as_of": "2025-06-30", "incidents": incidents, "districts": districts]) as? [String: [Any]])
+            let rows = try db.query("""
+                SELECT district_code, category, count_7d, count_28d, baseline_7d, change_pct, poisson_z, mk_s, mk_tau, mk_z, mk_p, sen_slope, trend_label
+                FROM \(s).district_trends WHERE as_of_date = '2025-06-30'
+                """).rows
+            #expect(rows.count == reference.count)
+            var compared = 0
+            for row in rows {
+                let expected = try #require(reference[row[0]! + "|" + row[1]!], "no reference for \(row[0]!) \(row[1]!)")
+                for (k, e) in expected.enumerated() {
+                    let actual = row[k + 2].flatMap(Double.init)
+                    let want = (e as? NSNumber)?.doubleValue
+                    #expect((actual == nil) == (want == nil), "\(row[0]!) \(row[1]!) column \(k + 2)")
+                    if let actual, let want { #expect(abs(actual - want) <= 1e-9 * max(1, abs(want)), "\(row[0]!) \(row[1]!) column \(k + 2): \(actual) vs \(want)") }
+                }
+                compared += 1
+            }
+            #expect(compared > 1000)
+            // The history covers the 12 weeks: every row has real statistics, none is insufficient.
+            #expect(try db.query("SELECT count(*) FROM \(s).district_trends WHERE mk_z IS NULL").scalar == "0")
+        }
+    }
+
+    @Test func shortHistoryIsInsufficientDataNeverAMadeUpNumber() throws {
+        try withScratchSchema { db, schema in
+            try Migrator(connection: db, schema: schema).migrate()
+            var runner = PipelineRunner(settings: try testSettings(schema: schema),
+                                        pipeline: try PipelineDefinition.load(path: repoPath("pipelines/nightly.yaml")), logger: .init(label: "t"))
+            runner.asOfDate = "2026-11-24"
+            _ = try runner.run()
+            let labels = try db.query("SELECT trend_label, count(*), count(mk_z) FROM \(quoteIdentifier(schema)).district_trends GROUP BY 1").rows
+            #expect(labels.count == 1 && labels[0][0] == "insufficient_data" && labels[0][2] == "0")
+            // The counts are still there.
+            #expect(try db.query("SELECT sum(count_7d) > 0 FROM \(quoteIdentifier(schema)).district_trends WHERE category = 'all'").scalar == "t")
         }
     }
 }

@@ -63,6 +63,9 @@ public struct PipelineDefinition: Sendable {
     public var idHashColumns: [String]
     public var boundaries: Boundaries
     public var clean: CleanRules
+    /// The `aggregate:` section.
+    public var aggregate = AggregateSettings()
+
     /// Files the pipeline's behaviour depends on besides its inputs (for the effective hash).
     public var ruleFiles: [String] = []
 
@@ -165,13 +168,28 @@ public struct PipelineDefinition: Sendable {
             }()
         )
 
+        var aggregate = AggregateSettings()
+        if let (text, source) = try doc.scalar("aggregate.trend_weeks") {
+            guard let weeks = Int(text), (4...104).contains(weeks) else {
+                throw ConfigError(key: "aggregate.trend_weeks", value: text, source: source, problem: "allowed: whole weeks from 4 to 104")
+            }
+            aggregate.trendWeeks = weeks
+        }
+        if let (text, source) = try doc.scalar("aggregate.alpha") {
+            guard let alpha = Double(text), alpha > 0, alpha < 0.5 else {
+                throw ConfigError(key: "aggregate.alpha", value: text, source: source, problem: "allowed: a significance level between 0 and 0.5, e.g. 0.05")
+            }
+            aggregate.alpha = alpha
+        }
         try doc.rejectUnknownKeys(known: ["name", "timezone", "inputs", "format", "encoding", "csv.delimiter", "id_hash",
                                           "boundaries.districts", "boundaries.district_code",
                                           "boundaries.district_name", "boundaries.governorates", "boundaries.governorate_code",
-                                          "boundaries.governorate_name", "geocode.aliases", "geocode.nearest_metres"] + Field.allCases.map { "columns.\($0.rawValue)" } + Self.cleanKeys)
+                                          "boundaries.governorate_name", "geocode.aliases", "geocode.nearest_metres", "aggregate.trend_weeks",
+                                          "aggregate.alpha"] + Field.allCases.map { "columns.\($0.rawValue)" } + Self.cleanKeys)
         var definition = PipelineDefinition(path: path, name: name, timeZone: timeZone, inputs: inputList.map(resolve), format: format,
                                             delimiter: delimiter, legacyEncoding: legacyEncoding, columns: columns, idHashColumns: idHashColumns,
                                             boundaries: boundaries, clean: clean)
+        definition.aggregate = aggregate
         definition.ruleFiles = [boundaries.districtsFile, boundaries.governoratesFile, boundaries.aliasesFile,
                                 try doc.scalar("clean.categories").map { resolve($0.value) }].compactMap { $0 }
         return definition

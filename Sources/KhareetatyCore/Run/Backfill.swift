@@ -3,8 +3,8 @@ import Foundation
 import Logging
 import Postgres
 
-/// `khareetaty backfill --from D1 --to D2`: recomputes the derived tables for a range of local
-/// dates from the stored incidents, one chunk (a calendar month, or less at the range's ends) per
+/// `khareetaty backfill --from D1 --to D2`: recomputes the derived tables (`district_daily`, and
+/// `district_trends` as of each date) for a range of local dates from the stored incidents, one chunk (a calendar month, or less at the range's ends) per
 /// transaction. Each finished chunk is recorded under a key derived from the arguments, so an
 /// interrupted backfill re-run with the same arguments continues at the first unfinished chunk.
 public struct Backfill {
@@ -20,6 +20,8 @@ public struct Backfill {
     public var settings: Settings
     public var logger: Logger
     public var waitSeconds = 0
+    /// Trend settings (the pipeline's `aggregate:` section).
+    public var aggregate = AggregateSettings()
 
     public init(from: String, to: String, settings: Settings, logger: Logger) throws {
         func day(_ text: String, _ key: String) throws -> Int {
@@ -84,6 +86,9 @@ public struct Backfill {
                     try db.query("CREATE TEMPORARY TABLE backfill_days ON COMMIT DROP AS SELECT d::date AS local_date FROM generate_series($1::date, $2::date, interval '1 day') d",
                                   [start, end])
                     try DailyCounts.rebuild(db: db, schema: settings.schema, daysTable: "backfill_days")
+                    for day in chunk.start...chunk.end {
+                        _ = try DistrictTrends.rebuild(db: db, schema: settings.schema, asOf: CivilDate.isoDate(days: day), settings: aggregate)
+                    }
                     try db.query("INSERT INTO \(s).backfill_chunks (backfill_key, chunk_start, chunk_end, run_id) VALUES ($1, $2, $3, $4)",
                                  [key, start, end, runID])
                 }

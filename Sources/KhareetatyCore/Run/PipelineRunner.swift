@@ -90,6 +90,9 @@ public struct PipelineRunner {
                 let finishStart = Date()
                 let perFile = try store.finish()
                 summary.stageSeconds["finish"] = Date().timeIntervalSince(finishStart)
+                let aggregateStart = Date()
+                summary.trendRows = try DistrictTrends.rebuild(db: db, schema: settings.schema, asOf: summary.asOfDate, settings: pipeline.aggregate)
+                summary.stageSeconds["aggregate"] = Date().timeIntervalSince(aggregateStart)
                 for i in summary.inputs.indices {
                     let counts = perFile[summary.inputs[i].path] ?? IncidentStore.FileCounts()
                     summary.inputs[i].rowsLoaded = counts.loaded

@@ -1,0 +1,79 @@
+import Foundation
+import Postgres
+
+/// Settings of the aggregate stage (the pipeline's `aggregate:` section).
+public struct AggregateSettings: Sendable {
+    /// Weekly counts the Mann-Kendall trend looks at.
+    public var trendWeeks = 12
+    /// Significance level of the trend label.
+    public var alpha = 0.05
+}
+
+/// `district_trends` for one as-of date D, from `district_daily` (a missing day is zero):
+///   count_7d    incidents on D−6 … D;            count_28d on D−27 … D
+///   baseline_7d mean of the four 7-day windows before the current one (D−34 … D−7)
+///   change_pct  (count_7d − baseline) / baseline × 100;  poisson_z (count_7d − baseline) / √baseline
+///               (null when the baseline is 0)
+///   mk_*, sen_slope  Mann-Kendall on the last `weeks` weekly counts (weeks ending on D, oldest
+///               first); label rising / falling at p < alpha, else no_trend; when the stored history
+///               is shorter than `weeks` weeks: null statistics and `insufficient_data`.
+/// One row per district of the layer × category seen in the window (plus `all`), zeros included.
+enum DistrictTrends {
+    static func rebuild(db: PostgresConnection, schema: String, asOf: String, settings: AggregateSettings) throws -> Int {
+        let s = quoteIdentifier(schema)
+        let weeks = settings.trendWeeks
+        let span = max(7 * weeks, 35)
+        var counts: [String: [String: [Int]]] = [:]  // district → category → counts by days back
+        var categories: Set<String> = ["all"]
+        for row in try db.query("""
+            SELECT district_code, category, ($1::date - local_date), incident_count FROM \(s).district_daily
+            WHERE local_date BETWEEN $1::date - ($2::int - 1) AND $1::date
+            """, [asOf, String(span)]).rows {
+            let (district, category, back, n) = (row[0]!, row[1]!, Int(row[2]!)!, Int(row[3]!)!)
+            categories.insert(category)
+            counts[district, default: [:]][category, default: [Int](repeating: 0, count: span)][back] += n
+        }
+        let districts = try db.query("SELECT code FROM \(s).districts ORDER BY code").rows.compactMap { $0[0] }
+        let earliest = try db.query("SELECT min(local_date)::text FROM \(s).incidents").scalar ?? nil
+        let enoughHistory = try earliest.map {
+            try db.query("SELECT $1::date <= $2::date - ($3::int * 7 - 1)", [$0, asOf, String(weeks)]).scalar == "t"
+        } ?? false
+
+        try db.query("DELETE FROM \(s).district_trends WHERE as_of_date = $1::date", [asOf])
+        let columns = ["as_of_date", "district_code", "category", "count_7d", "count_28d", "baseline_7d", "change_pct", "poisson_z",
+                       "weeks", "mk_s", "mk_tau", "mk_z", "mk_p", "sen_slope", "trend_label"]
+        return try db.withCopy(into: "\(s).district_trends", columns: columns) { writer in
+            let zeros = [Int](repeating: 0, count: span)
+            for district in districts {
+                for category in categories.sorted() {
+                    let c = counts[district]?[category] ?? zeros
+                    func window(_ from: Int, _ length: Int) -> Int { c[from..<(from + length)].reduce(0, +) }
+                    let count7 = window(0, 7), count28 = window(0, 28)
+                    let baseline = Double(window(7, 7) + window(14, 7) + window(21, 7) + window(28, 7)) / 4
+                    try writer.append(asOf)
+                    try writer.append(district)
+                    try writer.append(category)
+                    try writer.append(count7)
+                    try writer.append(count28)
+                    try writer.append(baseline)
+                    try writer.append(baseline > 0 ? (Double(count7) - baseline) / baseline * 100 : nil)
+                    try writer.append(baseline > 0 ? (Double(count7) - baseline) / baseline.squareRoot() : nil)
+                    try writer.append(weeks)
+                    let series = (0..<weeks).reversed().map { Double(window(7 * $0, 7)) }
+                    if enoughHistory, let mk = MannKendall(series) {
+                        try writer.append(mk.s)
+                        try writer.append(mk.tau)
+                        try writer.append(mk.z)
+                        try writer.append(mk.p)
+                        try writer.append(mk.senSlope)
+                        try writer.append(mk.p < settings.alpha ? (mk.z > 0 ? "rising" : "falling") : "no_trend")
+                    } else {
+                        for _ in 0..<5 { try writer.append(nil as String?) }
+                        try writer.append("insufficient_data")
+                    }
+                    try writer.endRow()
+                }
+            }
+        }
+    }
+}
