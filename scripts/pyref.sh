@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 venv=.build/pyref
-want="pymannkendall==1.4.3 esda==2.9.0 libpysal==4.14.1"
+want="pymannkendall==1.4.3 esda==2.9.0 libpysal==4.14.1 pyproj==3.7.2"
 if [ -x "$venv/bin/python" ] && [ "$(cat "$venv/.versions" 2>/dev/null)" = "$want" ]; then exit 0; fi
 rm -rf "$venv"
 /usr/bin/python3 -m venv "$venv"

@@ -134,3 +134,39 @@ func pyref(_ script: String, input: Any) throws -> Any {
         }
     }
 }
+
+@Suite struct ProjectionReferenceTests {
+    /// Against PROJ (pyproj) over Kuwait's bounding box; and the distance error against the
+    /// ellipsoidal (geodesic) distance stays under 0.1%.
+    @Test func transverseMercatorAgreesWithPROJ() throws {
+        let tm = TransverseMercator(lon0: 47.5, lat0: 29.3)
+        var generator = SplitMix64(seed: 8)
+        let points = (0..<2_000).map { _ in GeoPoint(lon: 46.5 + generator.unit() * 2.2, lat: 28.5 + generator.unit() * 1.65) }
+        let script = """
+            import json, sys
+            from pyproj import Transformer, Geod
+            data = json.load(sys.stdin)
+            t = Transformer.from_crs("EPSG:4326", data["proj"], always_xy=True)
+            g = Geod(ellps="WGS84")
+            pts = data["points"]
+            xy = [t.transform(lon, lat) for lon, lat in pts]
+            dist = [g.inv(pts[i][0], pts[i][1], pts[i + 1][0], pts[i + 1][1])[2] for i in range(len(pts) - 1)]
+            print(json.dumps({"xy": xy, "dist": dist}))
+            """
+        let reference = try #require(try pyref(script, input: ["proj": tm.proj, "points": points.map { [$0.lon, $0.lat] }]) as? [String: Any])
+        let xy = try #require(reference["xy"] as? [[Double]])
+        let dist = try #require(reference["dist"] as? [Double])
+        var worst = 0.0
+        for (i, p) in points.enumerated() {
+            let (x, y) = tm.forward(p)
+            #expect(abs(x - xy[i][0]) < 0.01 && abs(y - xy[i][1]) < 0.01, "\(p): ours (\(x), \(y)), PROJ \(xy[i])")
+            let back = tm.inverse(x: x, y: y)
+            #expect(abs(back.lon - p.lon) < 1e-9 && abs(back.lat - p.lat) < 1e-9)
+            if i + 1 < points.count, dist[i] > 1_000 {
+                let (x2, y2) = tm.forward(points[i + 1])
+                worst = max(worst, abs(((x2 - x) * (x2 - x) + (y2 - y) * (y2 - y)).squareRoot() - dist[i]) / dist[i])
+            }
+        }
+        #expect(worst < 0.001, "distance error \(worst * 100)%")
+    }
+}

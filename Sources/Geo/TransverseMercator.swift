@@ -1,0 +1,64 @@
+import Foundation
+
+/// A Transverse Mercator projection on the WGS 84 ellipsoid (Snyder, "Map Projections — A Working
+/// Manual", USGS 1987, eqs. 8-9 to 8-18; checked against PROJ in the tests), scale 1 on the central
+/// meridian. Centred on the study area it measures distances in metres with an error that grows
+/// with the square of the distance from that meridian: for Kuwait (±1.1° around 47.5° E) under
+/// 0.02%, far inside the 0.1% the hot-spot grid needs.
+public struct TransverseMercator: Sendable, Equatable {
+    public let lon0: Double
+    public let lat0: Double
+
+    static let a = 6_378_137.0
+    static let f = 1 / 298.257223563
+    static let e2 = f * (2 - f)
+    static let ep2 = e2 / (1 - e2)
+
+    public init(lon0: Double, lat0: Double) {
+        self.lon0 = lon0
+        self.lat0 = lat0
+    }
+
+    /// PROJ string of the same projection (for the ledger and for readers who reproject).
+    public var proj: String { "+proj=tmerc +lat_0=\(lat0) +lon_0=\(lon0) +k=1 +x_0=0 +y_0=0 +ellps=WGS84 +units=m" }
+
+    static func meridianArc(_ phi: Double) -> Double {
+        let e4 = e2 * e2, e6 = e4 * e2
+        return a * ((1 - e2 / 4 - 3 * e4 / 64 - 5 * e6 / 256) * phi
+            - (3 * e2 / 8 + 3 * e4 / 32 + 45 * e6 / 1024) * sin(2 * phi)
+            + (15 * e4 / 256 + 45 * e6 / 1024) * sin(4 * phi)
+            - (35 * e6 / 3072) * sin(6 * phi))
+    }
+
+    /// (lon, lat) in degrees → (x, y) in metres.
+    public func forward(_ p: GeoPoint) -> (x: Double, y: Double) {
+        let phi = p.lat * .pi / 180, dl = (p.lon - lon0) * .pi / 180
+        let s = sin(phi), c = cos(phi), t = tan(phi)
+        let n = Self.a / (1 - Self.e2 * s * s).squareRoot()
+        let tt = t * t, cc = Self.ep2 * c * c, aa = dl * c
+        let m = Self.meridianArc(phi), m0 = Self.meridianArc(lat0 * .pi / 180)
+        let x = n * (aa + (1 - tt + cc) * pow(aa, 3) / 6 + (5 - 18 * tt + tt * tt + 72 * cc - 58 * Self.ep2) * pow(aa, 5) / 120)
+        let y = m - m0 + n * t * (aa * aa / 2 + (5 - tt + 9 * cc + 4 * cc * cc) * pow(aa, 4) / 24
+            + (61 - 58 * tt + tt * tt + 600 * cc - 330 * Self.ep2) * pow(aa, 6) / 720)
+        return (x, y)
+    }
+
+    /// (x, y) in metres → (lon, lat) in degrees.
+    public func inverse(x: Double, y: Double) -> GeoPoint {
+        let e2 = Self.e2, ep2 = Self.ep2, a = Self.a
+        let m = Self.meridianArc(lat0 * .pi / 180) + y
+        let mu = m / (a * (1 - e2 / 4 - 3 * e2 * e2 / 64 - 5 * e2 * e2 * e2 / 256))
+        let e1 = (1 - (1 - e2).squareRoot()) / (1 + (1 - e2).squareRoot())
+        let phi1 = mu + (3 * e1 / 2 - 27 * pow(e1, 3) / 32) * sin(2 * mu) + (21 * e1 * e1 / 16 - 55 * pow(e1, 4) / 32) * sin(4 * mu)
+            + (151 * pow(e1, 3) / 96) * sin(6 * mu) + (1097 * pow(e1, 4) / 512) * sin(8 * mu)
+        let s = sin(phi1), c = cos(phi1), t = tan(phi1)
+        let c1 = ep2 * c * c, t1 = t * t
+        let n1 = a / (1 - e2 * s * s).squareRoot()
+        let r1 = a * (1 - e2) / pow(1 - e2 * s * s, 1.5)
+        let d = x / n1
+        let phi = phi1 - (n1 * t / r1) * (d * d / 2 - (5 + 3 * t1 + 10 * c1 - 4 * c1 * c1 - 9 * ep2) * pow(d, 4) / 24
+            + (61 + 90 * t1 + 298 * c1 + 45 * t1 * t1 - 252 * ep2 - 3 * c1 * c1) * pow(d, 6) / 720)
+        let lambda = (d - (1 + 2 * t1 + c1) * pow(d, 3) / 6 + (5 - 2 * c1 + 28 * t1 - 3 * c1 * c1 + 8 * ep2 + 24 * t1 * t1) * pow(d, 5) / 120) / c
+        return GeoPoint(lon: lon0 + lambda * 180 / .pi, lat: phi * 180 / .pi)
+    }
+}
