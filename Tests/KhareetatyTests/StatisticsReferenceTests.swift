@@ -170,3 +170,78 @@ func pyref(_ script: String, input: Any) throws -> Any {
         #expect(worst < 0.001, "distance error \(worst * 100)%")
     }
 }
+
+@Suite struct GetisOrdReferenceTests {
+    /// Queen neighbours (the 8 surrounding cells) on a columns × rows grid.
+    static func queen(columns: Int, rows: Int) -> [[Int32]] {
+        (0..<(columns * rows)).map { i in
+            let (c, r) = (i % columns, i / columns)
+            var out: [Int32] = []
+            for dr in -1...1 { for dc in -1...1 where !(dr == 0 && dc == 0) {
+                let (cc, rr) = (c + dc, r + dr)
+                if cc >= 0, cc < columns, rr >= 0, rr < rows { out.append(Int32(rr * columns + cc)) }
+            } }
+            return out
+        }
+    }
+
+    func esda(_ y: [Double], _ neighbours: [[Int32]]) throws -> [Double] {
+        let script = """
+            import json, sys, warnings
+            warnings.filterwarnings("ignore")
+            import numpy as np, libpysal, esda
+            data = json.load(sys.stdin)
+            w = libpysal.weights.W({i: list(map(int, nb)) for i, nb in enumerate(data["neighbours"])}, silence_warnings=True)
+            g = esda.G_Local(np.array(data["y"], dtype=float), w, transform="B", star=True, permutations=0)
+            print(json.dumps([float(z) for z in g.Zs]))
+            """
+        return try #require(try pyref(script, input: ["y": y, "neighbours": neighbours.map { $0.map(Int.init) }]) as? [Double])
+    }
+
+    @Test func syntheticGridMatchesEsda() throws {
+        var generator = SplitMix64(seed: 12)
+        let (columns, rows) = (25, 20)
+        // A hot cluster, a cold corner and noise.
+        let y = (0..<(columns * rows)).map { i -> Double in
+            let (c, r) = (i % columns, i / columns)
+            let hot = abs(c - 8) <= 2 && abs(r - 6) <= 2 ? 6.0 : 0
+            return Double(Int(generator.unit() * 3)) + hot + (c > 20 && r > 15 ? -1 : 0) + 1
+        }
+        let neighbours = Self.queen(columns: columns, rows: rows)
+        let ours = GetisOrd.zScores(y, neighbours: neighbours)
+        let reference = try esda(y, neighbours)
+        for (a, e) in zip(ours, reference) { #expect(abs(a - e) <= 1e-9 * max(1, abs(e)), "ours \(a), esda \(e)") }
+        let bins = GetisOrd.bins(z: ours, fdr: true)
+        #expect(bins[6 * columns + 8] == 3, "the cluster's centre is a 99% hot spot")
+    }
+
+    /// A real window: the bundled Kuwait sample's incidents counted on a 2 km grid over Kuwait City.
+    @Test func kuwaitSampleWindowMatchesEsda() throws {
+        let tm = TransverseMercator(lon0: 47.5, lat0: 29.3)
+        let lines = try String(contentsOfFile: repoPath("fixtures/incidents/kuwait-sample.csv"), encoding: .utf8).split(separator: "\n").dropFirst()
+        let (columns, rows, size) = (20, 15, 2_000.0)
+        let (x0, y0) = tm.forward(GeoPoint(lon: 47.85, lat: 29.20))
+        var y = [Double](repeating: 0, count: columns * rows)
+        for line in lines {
+            let f = line.split(separator: ",", omittingEmptySubsequences: false)
+            guard f.count > 4, let lat = Double(f[3]), let lon = Double(f[4]) else { continue }
+            let (x, yy) = tm.forward(GeoPoint(lon: lon, lat: lat))
+            let (c, r) = (Int(((x - x0) / size).rounded(.down)), Int(((yy - y0) / size).rounded(.down)))
+            if c >= 0, c < columns, r >= 0, r < rows { y[r * columns + c] += 1 }
+        }
+        #expect(y.reduce(0, +) > 50, "the window holds real incidents")
+        let neighbours = Self.queen(columns: columns, rows: rows)
+        let ours = GetisOrd.zScores(y, neighbours: neighbours)
+        let reference = try esda(y, neighbours)
+        for (a, e) in zip(ours, reference) { #expect(abs(a - e) <= 1e-9 * max(1, abs(e)), "ours \(a), esda \(e)") }
+    }
+
+    @Test func falseDiscoveryRateRaisesTheBar() {
+        // p-values 0.001 … : with FDR fewer cells pass at each level than without.
+        let z = (1...200).map { Double($0) / 60 }
+        let plain = GetisOrd.bins(z: z, fdr: false), corrected = GetisOrd.bins(z: z, fdr: true)
+        #expect(corrected.filter { $0 != 0 }.count < plain.filter { $0 != 0 }.count)
+        #expect(zip(plain, corrected).allSatisfy { abs($1) <= abs($0) })
+        #expect(GetisOrd.zScores([2, 2, 2, 2], neighbours: [[1], [0, 2], [1, 3], [2]]) == [0, 0, 0, 0])
+    }
+}
