@@ -245,3 +245,51 @@ func pyref(_ script: String, input: Any) throws -> Any {
         #expect(GetisOrd.zScores([2, 2, 2, 2], neighbours: [[1], [0, 2], [1, 3], [2]]) == [0, 0, 0, 0])
     }
 }
+
+/// The bundled fixture run fills the hot-spot tables, and the stored z-scores are exactly what
+/// esda computes from the stored grid definition and counts (the full Kuwait grid, 500 m cells).
+@Suite struct HotspotTablesTests {
+    @Test func storedZScoresRecomputeWithEsda() throws {
+        try withScratchSchema { db, schema in
+            try Migrator(connection: db, schema: schema).migrate()
+            let pipeline = try PipelineDefinition.load(path: repoPath("pipelines/nightly.yaml"))
+            var runner = PipelineRunner(settings: try testSettings(schema: schema), pipeline: pipeline, logger: .init(label: "t"))
+            runner.asOfDate = "2026-11-24"
+            let summary = try runner.run()
+            #expect(summary.hotspotCells > 0)
+            let s = quoteIdentifier(schema)
+            let grids = try db.query("SELECT window_days, n_cells, cell_size_m, origin_x, origin_y, projection FROM \(s).hotspot_grids ORDER BY 1").rows
+            #expect(grids.map { $0[0] } == ["7", "28"])
+
+            let layer = try DistrictLayer.load(pipeline.boundaries)
+            let grid = HotspotGrid(layer: layer, cellMetres: 500)
+            #expect(grids.allSatisfy { $0[1] == String(grid.cells.count) && $0[5] == grid.projection.proj })
+            var slotOf: [Int32: Int] = [:]
+            for (slot, cell) in grid.cells.enumerated() { slotOf[cell] = slot }
+
+            let stored = try db.query("SELECT cell_col, cell_row, incident_count, gi_z, gi_bin FROM \(s).hotspot_cells WHERE window_days = 28").rows
+            var counts = [Double](repeating: 0, count: grid.cells.count)
+            for row in stored { counts[slotOf[Int32(Int(row[1]!)! * grid.columns + Int(row[0]!)!)]!] = Double(row[2]!)! }
+            #expect(counts.reduce(0, +) > 300, "the 28-day window holds the fixture's incidents")
+            let script = """
+                import json, sys, warnings
+                warnings.filterwarnings("ignore")
+                import numpy as np, libpysal, esda
+                data = json.load(sys.stdin)
+                w = libpysal.weights.W({i: nb for i, nb in enumerate(data["neighbours"])}, silence_warnings=True)
+                g = esda.G_Local(np.array(data["y"], dtype=float), w, transform="B", star=True, permutations=0)
+                idx = data["stored"]
+                print(json.dumps([float(g.Zs[i]) for i in idx]))
+                """
+            let storedSlots = stored.map { slotOf[Int32(Int($0[1]!)! * grid.columns + Int($0[0]!)!)]! }
+            let reference = try #require(try pyref(script, input: ["y": counts, "neighbours": grid.neighbours.map { $0.map(Int.init) },
+                                                                  "stored": storedSlots]) as? [Double])
+            for (row, e) in zip(stored, reference) {
+                let z = Double(row[3]!)!
+                #expect(abs(z - e) <= 1e-9 * max(1, abs(e)), "cell \(row[0]!),\(row[1]!): stored \(z), esda \(e)")
+            }
+            // Every stored cell has incidents or a non-zero bin; the polygons are closed rings.
+            #expect(stored.allSatisfy { $0[2] != "0" || $0[4] != "0" })
+        }
+    }
+}

@@ -7,6 +7,12 @@ public struct AggregateSettings: Sendable {
     public var trendWeeks = 12
     /// Significance level of the trend label.
     public var alpha = 0.05
+    /// Hot-spot grid cell size in metres.
+    public var hotspotCellMetres = 500.0
+    /// Hot-spot windows in days, each ending on the as-of date.
+    public var hotspotWindows = [7, 28]
+    /// Benjamini–Hochberg correction of the Gi* confidence bins (ArcGIS's default).
+    public var fdr = true
 }
 
 /// `district_trends` for one as-of date D, from `district_daily` (a missing day is zero):

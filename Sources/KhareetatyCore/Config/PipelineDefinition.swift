@@ -181,11 +181,28 @@ public struct PipelineDefinition: Sendable {
             }
             aggregate.alpha = alpha
         }
+        if let (text, source) = try doc.scalar("aggregate.hotspot_cell_m") {
+            guard let metres = Double(text), (100...5000).contains(metres) else {
+                throw ConfigError(key: "aggregate.hotspot_cell_m", value: text, source: source, problem: "allowed: metres from 100 to 5000")
+            }
+            aggregate.hotspotCellMetres = metres
+        }
+        if let (values, source) = doc.list("aggregate.hotspot_windows") {
+            let windows = values.compactMap(Int.init).filter { (1...366).contains($0) }
+            guard windows.count == values.count, !windows.isEmpty else {
+                throw ConfigError(key: "aggregate.hotspot_windows", value: values.joined(separator: ", "), source: source, problem: "allowed: a list of days from 1 to 366")
+            }
+            aggregate.hotspotWindows = Array(Set(windows)).sorted()
+        }
+        if let (text, source) = try doc.scalar("aggregate.fdr") {
+            guard let fdr = Bool(text) else { throw ConfigError(key: "aggregate.fdr", value: text, source: source, problem: "allowed: true, false") }
+            aggregate.fdr = fdr
+        }
         try doc.rejectUnknownKeys(known: ["name", "timezone", "inputs", "format", "encoding", "csv.delimiter", "id_hash",
                                           "boundaries.districts", "boundaries.district_code",
                                           "boundaries.district_name", "boundaries.governorates", "boundaries.governorate_code",
                                           "boundaries.governorate_name", "geocode.aliases", "geocode.nearest_metres", "aggregate.trend_weeks",
-                                          "aggregate.alpha"] + Field.allCases.map { "columns.\($0.rawValue)" } + Self.cleanKeys)
+                                          "aggregate.alpha", "aggregate.hotspot_cell_m", "aggregate.hotspot_windows", "aggregate.fdr"] + Field.allCases.map { "columns.\($0.rawValue)" } + Self.cleanKeys)
         var definition = PipelineDefinition(path: path, name: name, timeZone: timeZone, inputs: inputList.map(resolve), format: format,
                                             delimiter: delimiter, legacyEncoding: legacyEncoding, columns: columns, idHashColumns: idHashColumns,
                                             boundaries: boundaries, clean: clean)

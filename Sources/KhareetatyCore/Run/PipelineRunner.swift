@@ -92,6 +92,9 @@ public struct PipelineRunner {
                 summary.stageSeconds["finish"] = Date().timeIntervalSince(finishStart)
                 let aggregateStart = Date()
                 summary.trendRows = try DistrictTrends.rebuild(db: db, schema: settings.schema, asOf: summary.asOfDate, settings: pipeline.aggregate)
+                let grid = HotspotGrid(layer: layer, cellMetres: pipeline.aggregate.hotspotCellMetres)
+                summary.hotspotCells = try Hotspots.rebuild(db: db, schema: settings.schema, asOf: summary.asOfDate, grid: grid,
+                                                            layer: layer, settings: pipeline.aggregate)
                 summary.stageSeconds["aggregate"] = Date().timeIntervalSince(aggregateStart)
                 for i in summary.inputs.indices {
                     let counts = perFile[summary.inputs[i].path] ?? IncidentStore.FileCounts()
