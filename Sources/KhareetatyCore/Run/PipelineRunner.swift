@@ -95,6 +95,8 @@ public struct PipelineRunner {
                 let grid = HotspotGrid(layer: layer, cellMetres: pipeline.aggregate.hotspotCellMetres)
                 summary.hotspotCells = try Hotspots.rebuild(db: db, schema: settings.schema, asOf: summary.asOfDate, grid: grid,
                                                             layer: layer, settings: pipeline.aggregate)
+                summary.emergingCells = try EmergingHotspots.rebuild(db: db, schema: settings.schema, asOf: summary.asOfDate, grid: grid,
+                                                                     settings: pipeline.aggregate)
                 summary.stageSeconds["aggregate"] = Date().timeIntervalSince(aggregateStart)
                 for i in summary.inputs.indices {
                     let counts = perFile[summary.inputs[i].path] ?? IncidentStore.FileCounts()

@@ -48,12 +48,14 @@ public struct RunSummary: Codable, Sendable {
     public var trendRows = 0
     /// Rows written to `hotspot_cells` for the as-of date (all windows).
     public var hotspotCells = 0
+    /// Rows written to `emerging_hotspots` for the as-of date.
+    public var emergingCells = 0
     public var dryRun = false
 
     enum CodingKeys: String, CodingKey {
         case runID = "run_id", status, pipeline, rowsRead = "rows_read", rowsLoaded = "rows_loaded", rowsRejected = "rows_rejected"
         case rowsDuplicate = "rows_duplicate", rowsUnassigned = "rows_unassigned", rejectsByReason = "rejects_by_reason", flags
-        case geocodeMethods = "geocode_methods", stageSeconds = "stage_seconds", pipelineSHA256 = "pipeline_sha256", asOfDate = "as_of_date", trendRows = "trend_rows", hotspotCells = "hotspot_cells", inputs, durationS = "duration_s", dryRun = "dry_run"
+        case geocodeMethods = "geocode_methods", stageSeconds = "stage_seconds", pipelineSHA256 = "pipeline_sha256", asOfDate = "as_of_date", trendRows = "trend_rows", hotspotCells = "hotspot_cells", emergingCells = "emerging_cells", inputs, durationS = "duration_s", dryRun = "dry_run"
     }
 
     /// The sum holds for the run and for every input file.
@@ -77,7 +79,7 @@ public struct RunSummary: Codable, Sendable {
             "  geocoded: " + GeocodeMethod.allCases.map { "\($0.rawValue) \(geocodeMethods[$0.rawValue] ?? 0)" }.joined(separator: ", ")
                 + " (unassigned: \(rowsUnassigned))",
         ]
-        if !asOfDate.isEmpty { lines.append("  as of \(asOfDate): \(trendRows) district trend rows, \(hotspotCells) hot-spot cells") }
+        if !asOfDate.isEmpty { lines.append("  as of \(asOfDate): \(trendRows) district trend rows, \(hotspotCells) hot-spot cells, \(emergingCells) emerging hot-spot cells") }
         for (reason, count) in rejectsByReason.sorted(by: { $0.key < $1.key }) { lines.append("  rejected \(reason): \(count)") }
         for (flag, count) in flags.sorted(by: { $0.key < $1.key }) { lines.append("  flagged \(flag): \(count)") }
         for input in inputs {

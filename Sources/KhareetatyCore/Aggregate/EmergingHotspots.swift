@@ -1,0 +1,91 @@
+import Foundation
+import Postgres
+
+/// The 17 patterns of ArcGIS "Emerging Hot Spot Analysis" (see docs/EMERGING_HOTSPOTS.md for the
+/// rules as implemented, and their source).
+public enum EmergingPattern: String, Sendable, CaseIterable {
+    case newHot = "new_hot_spot", consecutiveHot = "consecutive_hot_spot", intensifyingHot = "intensifying_hot_spot"
+    case persistentHot = "persistent_hot_spot", diminishingHot = "diminishing_hot_spot", sporadicHot = "sporadic_hot_spot"
+    case oscillatingHot = "oscillating_hot_spot", historicalHot = "historical_hot_spot"
+    case newCold = "new_cold_spot", consecutiveCold = "consecutive_cold_spot", intensifyingCold = "intensifying_cold_spot"
+    case persistentCold = "persistent_cold_spot", diminishingCold = "diminishing_cold_spot", sporadicCold = "sporadic_cold_spot"
+    case oscillatingCold = "oscillating_cold_spot", historicalCold = "historical_cold_spot"
+    case noPattern = "no_pattern"
+
+    /// Classifies one location from its Gi* bins and z-scores per time step (oldest first). A step
+    /// is a significant hot (cold) spot when its bin is positive (negative), i.e. at ≥ 90% confidence.
+    public static func classify(bins: [Int], z: [Double], alpha: Double) -> (pattern: EmergingPattern, trend: MannKendall?) {
+        let trend = MannKendall(z)
+        guard let last = bins.last else { return (.noPattern, trend) }
+        let n = Double(bins.count)
+        let trendSign: Int = {
+            guard let trend, trend.p < alpha else { return 0 }
+            return trend.z > 0 ? 1 : (trend.z < 0 ? -1 : 0)
+        }()
+        // One side at a time: `side` = +1 hot, −1 cold. Patterns are mirrored.
+        func pattern(side: Int) -> EmergingPattern? {
+            let mine = bins.map { $0 * side > 0 }, other = bins.map { $0 * side < 0 }
+            let mineCount = mine.filter { $0 }.count, otherCount = other.filter { $0 }.count
+            let share = Double(mineCount) / n
+            let lastIsMine = last * side > 0
+            let hot = side > 0
+            if !lastIsMine { return share >= 0.9 ? (hot ? .historicalHot : .historicalCold) : nil }
+            if share >= 0.9 {
+                // Intensifying: the clustering grows stronger (hot: z rising; cold: z falling).
+                if trendSign == side { return hot ? .intensifyingHot : .intensifyingCold }
+                if trendSign == -side { return hot ? .diminishingHot : .diminishingCold }
+                return hot ? .persistentHot : .persistentCold
+            }
+            if mineCount + otherCount == 1 { return hot ? .newHot : .newCold }  // the final step is the only significant one
+            if otherCount > 0 { return hot ? .oscillatingHot : .oscillatingCold }
+            // The final uninterrupted run; consecutive when nothing of this side came before it.
+            var run = 0
+            for isMine in mine.reversed() { if isMine { run += 1 } else { break } }
+            if run >= 2 && mineCount == run { return hot ? .consecutiveHot : .consecutiveCold }
+            return hot ? .sporadicHot : .sporadicCold
+        }
+        return (pattern(side: 1) ?? pattern(side: -1) ?? .noPattern, trend)
+    }
+}
+
+/// `emerging_hotspots` for one as-of date: Gi* per cell for each of the last `weeks` weekly
+/// windows (the latest ending on the as-of date), the Mann-Kendall trend of each cell's z-scores,
+/// and its pattern. Stored: every cell with a pattern or any incident in those weeks.
+enum EmergingHotspots {
+    static func rebuild(db: PostgresConnection, schema: String, asOf: String, grid: HotspotGrid, settings: AggregateSettings) throws -> Int {
+        let s = quoteIdentifier(schema)
+        let weeks = settings.trendWeeks
+        var counts = [[Double]](repeating: [Double](repeating: 0, count: grid.cells.count), count: weeks)
+        for row in try db.query("""
+            SELECT lat, lon, ($1::date - local_date) / 7 FROM \(s).incidents
+            WHERE local_date BETWEEN $1::date - ($2::int * 7 - 1) AND $1::date AND lat IS NOT NULL
+            """, [asOf, String(weeks)]).rows {
+            guard let lat = row[0].flatMap(Double.init), let lon = row[1].flatMap(Double.init), let back = row[2].flatMap(Int.init),
+                  let slot = grid.slot(of: .init(lon: lon, lat: lat)) else { continue }
+            counts[weeks - 1 - back][slot] += 1  // oldest week first
+        }
+        let z = counts.map { GetisOrd.zScores($0, neighbours: grid.neighbours) }
+        let bins = z.map { GetisOrd.bins(z: $0, fdr: settings.fdr) }
+        try db.query("DELETE FROM \(s).emerging_hotspots WHERE as_of_date = $1::date", [asOf])
+        return try db.withCopy(into: "\(s).emerging_hotspots", columns: ["as_of_date", "cell_col", "cell_row", "weeks", "mk_tau", "mk_z", "mk_p", "pattern"]) { writer in
+            for (slot, cell) in grid.cells.enumerated() {
+                let cellBins = (0..<weeks).map { bins[$0][slot] }
+                let hadIncidents = (0..<weeks).contains(where: { counts[$0][slot] > 0 })
+                // Never significant and never an incident: no pattern, nothing to store.
+                if !hadIncidents && cellBins.allSatisfy({ $0 == 0 }) { continue }
+                let series = (0..<weeks).map { z[$0][slot] }
+                let (pattern, trend) = EmergingPattern.classify(bins: cellBins, z: series, alpha: settings.alpha)
+                guard pattern != .noPattern || hadIncidents else { continue }
+                try writer.append(asOf)
+                try writer.append(Int(cell) % grid.columns)
+                try writer.append(Int(cell) / grid.columns)
+                try writer.append(weeks)
+                try writer.append(trend?.tau)
+                try writer.append(trend?.z)
+                try writer.append(trend?.p)
+                try writer.append(pattern.rawValue)
+                try writer.endRow()
+            }
+        }
+    }
+}
