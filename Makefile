@@ -20,7 +20,7 @@ test: bootstrap
 	@url=$$($(LOCALDB) start) && \
 	  KHAREETATY_TEST_DATABASE_URL="$$url" $(SWIFT) test
 
-## bench: benchmarks of the geocode kernel, written into docs/BENCHMARKS.md
+## bench: the geocode kernel and whole runs at 1M/5M incidents, written into docs/BENCHMARKS.md
 bench: bootstrap
 	@bench/run.sh
 

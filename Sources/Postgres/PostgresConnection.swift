@@ -136,3 +136,19 @@ private func withCStrings<R>(_ strings: [String?], _ body: (UnsafePointer<Unsafe
     let borrowed = owned.map { UnsafePointer($0) }
     return borrowed.withUnsafeBufferPointer { body($0.baseAddress!) }
 }
+
+extension PostgresConnection {
+    /// Streams the rows of a query through a server-side cursor, `batchSize` rows at a time, so a
+    /// large result never sits in client memory whole. Must run inside `withTransaction`.
+    public func forEachRow(_ sql: String, _ parameters: [String?] = [], batchSize: Int = 50_000,
+                           _ body: ([String?]) throws -> Void) throws {
+        let cursor = "khareetaty_cursor"
+        try query("DECLARE \(cursor) NO SCROLL CURSOR FOR \(sql)", parameters)
+        defer { _ = try? execute("CLOSE \(cursor)") }
+        while true {
+            let batch = try query("FETCH \(batchSize) FROM \(cursor)")
+            if batch.rows.isEmpty { break }
+            for row in batch.rows { try body(row) }
+        }
+    }
+}

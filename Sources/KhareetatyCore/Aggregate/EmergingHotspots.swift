@@ -56,12 +56,12 @@ enum EmergingHotspots {
         let s = quoteIdentifier(schema)
         let weeks = settings.trendWeeks
         var counts = [[Double]](repeating: [Double](repeating: 0, count: grid.cells.count), count: weeks)
-        for row in try db.query("""
+        try db.forEachRow("""
             SELECT lat, lon, ($1::date - local_date) / 7 FROM \(s).incidents
             WHERE local_date BETWEEN $1::date - ($2::int * 7 - 1) AND $1::date AND lat IS NOT NULL
-            """, [asOf, String(weeks)]).rows {
+            """, [asOf, String(weeks)]) { row in
             guard let lat = row[0].flatMap(Double.init), let lon = row[1].flatMap(Double.init), let back = row[2].flatMap(Int.init),
-                  let slot = grid.slot(of: .init(lon: lon, lat: lat)) else { continue }
+                  let slot = grid.slot(of: .init(lon: lon, lat: lat)) else { return }
             counts[weeks - 1 - back][slot] += 1  // oldest week first
         }
         let z = counts.map { GetisOrd.zScores($0, neighbours: grid.neighbours) }

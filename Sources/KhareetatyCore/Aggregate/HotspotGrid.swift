@@ -108,12 +108,12 @@ enum Hotspots {
         var written = 0
         for window in settings.hotspotWindows {
             var counts = [Double](repeating: 0, count: grid.cells.count)
-            for row in try db.query("""
+            try db.forEachRow("""
                 SELECT lat, lon FROM \(s).incidents
                 WHERE local_date BETWEEN $1::date - ($2::int - 1) AND $1::date AND lat IS NOT NULL
-                """, [asOf, String(window)]).rows {
+                """, [asOf, String(window)]) { row in
                 guard let lat = row[0].flatMap(Double.init), let lon = row[1].flatMap(Double.init),
-                      let slot = grid.slot(of: GeoPoint(lon: lon, lat: lat)) else { continue }
+                      let slot = grid.slot(of: GeoPoint(lon: lon, lat: lat)) else { return }
                 counts[slot] += 1
             }
             let z = GetisOrd.zScores(counts, neighbours: grid.neighbours)
