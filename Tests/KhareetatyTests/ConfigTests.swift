@@ -22,7 +22,7 @@ import Testing
     @Test func defaultsWithoutFileOrEnvironment() throws {
         let settings = try load()
         #expect(settings.schema == "khareetaty")
-        #expect(settings.batchSize == 50_000)
+        #expect(settings.batchSize == 10_000)
         #expect(settings.databaseURL == "")
         #expect(settings.sources["database.schema"] == "default")
     }

@@ -44,6 +44,24 @@ enum CivilDate {
 struct TimestampParser {
     let timeZone: TimeZone
     var formats: [TimestampFormat] = [.iso8601]
+    /// The zone's offset when it never changes (Asia/Kuwait: +3, no daylight saving): then no
+    /// per-record time-zone lookup is needed, which is both the hot path and, in Foundation on
+    /// Linux, a per-thread cache that grows with every distinct instant asked about.
+    let fixedOffset: Int64?
+
+    init(timeZone: TimeZone, formats: [TimestampFormat] = [.iso8601]) {
+        self.timeZone = timeZone
+        self.formats = formats
+        let probes = [0.0, 946_684_800, 1_577_836_800, Date().timeIntervalSince1970].map { timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: $0)) }
+        let noTransitions = timeZone.nextDaylightSavingTimeTransition(after: Date(timeIntervalSince1970: 0)) == nil
+        fixedOffset = noTransitions && Set(probes).count == 1 ? Int64(probes[0]) : nil
+    }
+
+    @inline(__always)
+    private func offset(at epochSeconds: Int64) -> Int64 {
+        if let fixedOffset { return fixedOffset }
+        return Int64(timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(epochSeconds))))
+    }
 
     /// Epoch seconds (UTC), or nil when the text matches none of the formats.
     func parse(_ text: Substring) -> Int64? {
@@ -104,8 +122,7 @@ struct TimestampParser {
     /// the wall time taken as UTC, then again at the instant that gives, so that zones with
     /// daylight saving (e.g. America/Los_Angeles) are right outside the hour of a transition.
     private func localToUTC(_ wall: Int64) -> Int64 {
-        func offset(_ t: Int64) -> Int64 { Int64(timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(t)))) }
-        return wall - offset(wall - offset(wall))
+        wall - offset(at: wall - offset(at: wall))
     }
 
     private func parseISO(_ text: Substring) -> Int64? {
@@ -156,8 +173,7 @@ struct TimestampParser {
 
     /// Local calendar day (days since epoch) of an instant in the pipeline's zone.
     func localDay(of epochSeconds: Int64) -> Int32 {
-        let offset = Int64(timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(epochSeconds))))
-        let local = epochSeconds + offset
+        let local = epochSeconds + offset(at: epochSeconds)
         return Int32((local >= 0 ? local : local - 86_399) / 86_400)
     }
 

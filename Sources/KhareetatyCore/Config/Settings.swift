@@ -21,7 +21,7 @@ public struct Settings: Sendable {
     /// Connection attempts after the first failed one, with doubling waits (1 s, 2 s, 4 s, …).
     public var connectRetries = 3
     public var pipelinePath = "pipelines/nightly.yaml"
-    public var batchSize = 50_000
+    public var batchSize = 10_000
     public var logLevel = LogLevel.info
     public var logFormat = LogFormat.auto
     /// Where exports arrive (`run` without files loads every new file here); empty: not used.
