@@ -41,10 +41,7 @@ import Testing
 
     @Test func theFixtureRunFillsAllHotSpotTables() throws {
         try withScratchSchema { db, schema in
-            try Migrator(connection: db, schema: schema).migrate()
-            let pipeline = try PipelineDefinition.load(path: repoPath("pipelines/nightly.yaml"))
-            var runner = PipelineRunner(settings: try testSettings(schema: schema), pipeline: pipeline, logger: .init(label: "t"))
-            runner.asOfDate = "2026-11-24"
+            let runner = try nightlyRunner(db: db, schema: schema, asOf: "2026-11-24")
             let summary = try runner.run()
             let s = quoteIdentifier(schema)
             for table in ["district_trends", "hotspot_grids", "hotspot_cells", "emerging_hotspots"] {

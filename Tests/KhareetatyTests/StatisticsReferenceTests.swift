@@ -61,12 +61,7 @@ func pyref(_ script: String, input: Any) throws -> Any {
         let input = try temporaryFile("year.csv", contents: "")
         _ = try shell("/usr/bin/python3", [repoPath("bench/generate_incidents.py"), "30000", input, "--seed", "5"])
         try withScratchSchema { db, schema in
-            try Migrator(connection: db, schema: schema).migrate()
-            var pipeline = try PipelineDefinition.load(path: repoPath("pipelines/nightly.yaml"))
-            pipeline.inputs = [input]
-            var runner = PipelineRunner(settings: try testSettings(schema: schema), pipeline: pipeline, logger: .init(label: "t"))
-            runner.asOfDate = "2025-06-30"
-            let summary = try runner.run()
+            let summary = try nightlyRunner(db: db, schema: schema, asOf: "2025-06-30", inputs: [input]).run()
             #expect(summary.trendRows > 137)
             let s = quoteIdentifier(schema)
             let incidents = try db.query("SELECT local_date::text, district_code, category FROM \(s).incidents WHERE district_code IS NOT NULL").rows
@@ -122,11 +117,7 @@ func pyref(_ script: String, input: Any) throws -> Any {
 
     @Test func shortHistoryIsInsufficientDataNeverAMadeUpNumber() throws {
         try withScratchSchema { db, schema in
-            try Migrator(connection: db, schema: schema).migrate()
-            var runner = PipelineRunner(settings: try testSettings(schema: schema),
-                                        pipeline: try PipelineDefinition.load(path: repoPath("pipelines/nightly.yaml")), logger: .init(label: "t"))
-            runner.asOfDate = "2026-11-24"
-            _ = try runner.run()
+            _ = try nightlyRunner(db: db, schema: schema, asOf: "2026-11-24").run()
             let labels = try db.query("SELECT trend_label, count(*), count(mk_z) FROM \(quoteIdentifier(schema)).district_trends GROUP BY 1").rows
             #expect(labels.count == 1 && labels[0][0] == "insufficient_data" && labels[0][2] == "0")
             // The counts are still there.
@@ -251,12 +242,9 @@ func pyref(_ script: String, input: Any) throws -> Any {
 @Suite struct HotspotTablesTests {
     @Test func storedZScoresRecomputeWithEsda() throws {
         try withScratchSchema { db, schema in
-            try Migrator(connection: db, schema: schema).migrate()
-            let pipeline = try PipelineDefinition.load(path: repoPath("pipelines/nightly.yaml"))
-            var runner = PipelineRunner(settings: try testSettings(schema: schema), pipeline: pipeline, logger: .init(label: "t"))
-            runner.asOfDate = "2026-11-24"
-            let summary = try runner.run()
+            let summary = try nightlyRunner(db: db, schema: schema, asOf: "2026-11-24").run()
             #expect(summary.hotspotCells > 0)
+            let pipeline = try PipelineDefinition.load(path: repoPath("pipelines/nightly.yaml"))
             let s = quoteIdentifier(schema)
             let grids = try db.query("SELECT window_days, n_cells, cell_size_m, origin_x, origin_y, projection FROM \(s).hotspot_grids ORDER BY 1").rows
             #expect(grids.map { $0[0] } == ["7", "28"])

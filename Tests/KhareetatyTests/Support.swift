@@ -109,3 +109,14 @@ func localDB(_ command: String, dir: String, port: Int) throws -> (status: Int32
     return (process.terminationStatus, text.trimmingCharacters(in: .whitespacesAndNewlines))
 }
 
+
+/// A runner for the nightly pipeline into `schema` (migrated first), reporting as of `asOf`,
+/// on the pipeline's own inputs or on `inputs`.
+func nightlyRunner(db: PostgresConnection, schema: String, asOf: String, inputs: [String]? = nil) throws -> PipelineRunner {
+    try Migrator(connection: db, schema: schema).migrate()
+    var pipeline = try PipelineDefinition.load(path: repoPath("pipelines/nightly.yaml"))
+    if let inputs { pipeline.inputs = inputs }
+    var runner = PipelineRunner(settings: try testSettings(schema: schema), pipeline: pipeline, logger: .init(label: "test"))
+    runner.asOfDate = asOf
+    return runner
+}
