@@ -39,7 +39,7 @@ struct Run: ParsableCommand {
     var date: String?
 
     func validate() throws {
-        if let date, date.count != 10 || date.split(separator: "-").count != 3 || date.split(separator: "-").contains(where: { Int($0) == nil }) {
+        if let date, !PipelineRunner.isValidDate(date) {
             throw ValidationError("--date must be a date YYYY-MM-DD, not \(date)")
         }
     }

@@ -107,3 +107,25 @@ import Testing
         #expect(a.count == 33 && a.hasPrefix("h"))
     }
 }
+
+@Suite struct ReservedCategoryTests {
+    /// Without a mapping file every category is its own code: one spelled "All" must not collide
+    /// with the daily totals' `all`.
+    @Test func aCategoryNamedAllIsNotTheTotal() throws {
+        var pipeline = try PipelineDefinition.load(path: repoPath("pipelines/nightly.yaml"))
+        pipeline.clean.categories = .identity
+        let header = ["incident_id", "occurred_at", "category", "latitude", "longitude", "area", "description", "updated_at"]
+        let stage = try CleanStage(pipeline: pipeline, header: header, file: "t.csv", now: Date(timeIntervalSince1970: 1_800_000_000))
+        let incident = try stage.clean(RawRecord(fields: ["A", "2026-11-20T10:00:00+03:00", "All", "29.3375", "48.0716", "", "", ""],
+                                                 sourceFile: "t.csv", sourceLine: 2)).get()
+        #expect(incident.category == "other")
+        #expect(incident.flags == [.unknownCategory])
+        let file = try temporaryFile("c.yaml", contents: "all: [everything]\n")
+        #expect(throws: ConfigError.self) { try CategoryMap.load(path: file) }
+    }
+
+    @Test(arguments: [("2026-11-24", true), ("2026-02-29", false), ("2024-02-29", true), ("2026-13-01", false), ("26-11-24", false), ("2026-1-24", false)])
+    func datesAreCalendarDates(text: String, valid: Bool) {
+        #expect(PipelineRunner.isValidDate(text) == valid)
+    }
+}

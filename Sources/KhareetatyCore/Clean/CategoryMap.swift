@@ -25,6 +25,9 @@ public struct CategoryMap: Sendable {
         let document = try SettingsDocument(file: path, text: text)
         var map = CategoryMap(codes: [], byKey: [:])
         for code in document.keys(under: "") {
+            guard code != "all" else {
+                throw ConfigError(key: code, value: nil, source: path, problem: "`all` is reserved for the totals over every category")
+            }
             guard Settings.isSnakeCase(code) else {
                 throw ConfigError(key: code, value: nil, source: path, problem: "category codes are lower-case snake_case (letters, digits, _)")
             }

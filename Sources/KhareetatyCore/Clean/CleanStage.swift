@@ -109,7 +109,8 @@ public struct CleanStage: Stage {
 
         guard let categoryText = value(.category) else { return reject(.missingCategory, "field category is empty") }
         let category: String
-        if let code = rules.categories.code(for: categoryText) {
+        // `all` is reserved for the daily totals; an export category spelled so is not that code.
+        if let code = rules.categories.code(for: categoryText), code != "all" {
             category = code
         } else if rules.unknownCategory == .reject {
             return reject(.unknownCategory, "field category: \"\(categoryText)\" is not in the category mapping")

@@ -25,6 +25,15 @@ enum CivilDate {
         return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
     }
 
+    /// Days since 1970-01-01 of a calendar date written exactly `YYYY-MM-DD`, or nil if it is not one.
+    static func parseISODate(_ text: String) -> Int? {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard text.utf8.count == 10, parts.count == 3, parts[0].count == 4, parts[1].count == 2, parts[2].count == 2,
+              let y = Int(parts[0]), let m = Int(parts[1]), let d = Int(parts[2]), (1...12).contains(m), d >= 1 else { return nil }
+        let days = Self.days(year: y, month: m, day: d)
+        return civil(days: days) == (y, m, d) ? days : nil  // rejects 2026-02-30
+    }
+
     static func isoDate(days: Int) -> String {
         let (y, m, d) = civil(days: days)
         return String(format: "%04d-%02d-%02d", y, m, d)

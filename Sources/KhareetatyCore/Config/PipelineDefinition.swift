@@ -232,11 +232,8 @@ public struct PipelineDefinition: Sendable {
             guard !rules.timestampFormats.isEmpty else { throw invalid("clean.timestamp_formats", "[]", "at least one format") }
         }
         if let (text, _) = try doc.scalar("clean.earliest") {
-            let parts = text.split(separator: "-").compactMap { Int($0) }
-            guard parts.count == 3, TimestampParser(timeZone: TimeZone(identifier: "UTC")!).parse(Substring(text)) != nil else {
-                throw invalid("clean.earliest", text, "a date YYYY-MM-DD")
-            }
-            rules.earliestDay = CivilDate.days(year: parts[0], month: parts[1], day: parts[2])
+            guard let days = CivilDate.parseISODate(text) else { throw invalid("clean.earliest", text, "a date YYYY-MM-DD") }
+            rules.earliestDay = days
         }
         if let (text, _) = try doc.scalar("clean.future_tolerance_hours") {
             guard let hours = Int(text), (0...8760).contains(hours) else { throw invalid("clean.future_tolerance_hours", text, "whole hours from 0 to 8760") }

@@ -25,11 +25,10 @@ public struct Backfill {
 
     public init(from: String, to: String, settings: Settings, logger: Logger) throws {
         func day(_ text: String, _ key: String) throws -> Int {
-            let parts = text.split(separator: "-").compactMap { Int($0) }
-            guard parts.count == 3, TimestampParser(timeZone: TimeZone(identifier: "UTC")!).parse(Substring(text)) != nil, text.count == 10 else {
+            guard let days = CivilDate.parseISODate(text) else {
                 throw ConfigError(key: key, value: text, source: "command line", problem: "allowed: a date YYYY-MM-DD")
             }
-            return CivilDate.days(year: parts[0], month: parts[1], day: parts[2])
+            return days
         }
         self.from = try day(from, "--from")
         self.to = try day(to, "--to")

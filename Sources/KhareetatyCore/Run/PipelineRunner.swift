@@ -21,6 +21,9 @@ public struct PipelineRunner {
     /// The local date the run reports on (YYYY-MM-DD); nil: yesterday in the pipeline's zone.
     public var asOfDate: String?
 
+    /// Whether `text` is a valid as-of date (`--date`): a calendar date written YYYY-MM-DD.
+    public static func isValidDate(_ text: String) -> Bool { CivilDate.parseISODate(text) != nil }
+
     /// `asOfDate`, or yesterday in the pipeline's zone.
     public func effectiveAsOfDate(now: Date = Date()) -> String {
         if let asOfDate { return asOfDate }
@@ -121,8 +124,8 @@ public struct PipelineRunner {
             if let inputError = error as? InputError { inbox?.quarantine(inputError.file, logger: logger) }
             throw error
         }
-        if !rejectRatioExceeded { inbox?.archive(summary.inputs.map(\.path), logger: logger) }
         if rejectRatioExceeded { throw RejectRatioExceeded(summary: summary, limit: pipeline.clean.maxRejectRatio) }
+        inbox?.archive(summary.inputs.map(\.path), logger: logger)
         logger.info("run committed", metadata: ["stage": "load", "rows_loaded": .stringConvertible(summary.rowsLoaded)])
         return summary
     }
