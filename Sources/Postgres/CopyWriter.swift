@@ -12,15 +12,36 @@ extension PostgresConnection {
         columns: [String],
         _ body: (inout CopyWriter) throws -> Void
     ) throws -> Int {
-        let sql = "COPY \(table) (\(columns.joined(separator: ", "))) FROM STDIN"
+        var writer = CopyWriter(connection: self, columnCount: columns.count)
+        return try copy("COPY \(table) (\(columns.joined(separator: ", "))) FROM STDIN") {
+            try body(&writer)
+            try writer.finish()
+        }
+    }
+
+    /// The same in PostgreSQL's binary COPY format: no text rendering or escaping of any value,
+    /// and no parsing on the server — the fast path for bulk loads. The writer's typed appends
+    /// must match the columns' types exactly (the server checks every field's length).
+    @discardableResult
+    public func withBinaryCopy(
+        into table: String,
+        columns: [String],
+        _ body: (inout BinaryCopyWriter) throws -> Void
+    ) throws -> Int {
+        var writer = BinaryCopyWriter(connection: self, columnCount: columns.count)
+        return try copy("COPY \(table) (\(columns.joined(separator: ", "))) FROM STDIN (FORMAT binary)") {
+            try body(&writer)
+            try writer.finish()
+        }
+    }
+
+    /// Starts a COPY, lets `body` send the data, then ends and checks it, or aborts it if `body` throws.
+    private func copy(_ sql: String, _ body: () throws -> Void) throws -> Int {
         let start = PQexec(conn, sql)
         defer { PQclear(start) }
         try check(start, accepting: [PGRES_COPY_IN])
-
-        var writer = CopyWriter(connection: self, columnCount: columns.count)
         do {
-            try body(&writer)
-            try writer.finish()
+            try body()
         } catch {
             // Abort: the server rolls back this COPY; drain its result so the connection is idle.
             _ = PQputCopyEnd(conn, "aborted by client")

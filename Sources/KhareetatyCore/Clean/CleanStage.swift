@@ -16,7 +16,13 @@ public struct IncidentBatch: Sendable {
 public struct CleanStage: Stage {
     static let rawCap = 4096
 
-    private let indexes: [PipelineDefinition.Field: Int]
+    /// Column index of each canonical field, by `slot(_:)`; -1 when the pipeline does not map it.
+    /// (An array, not a dictionary keyed by the field: hashing the field's String raw value on
+    /// every lookup was 7% of the clean stage.)
+    private let slots: [Int]
+    /// Category text as exported → canonical code (nil: unknown). Exports repeat a handful of
+    /// spellings millions of times; normalising each one once is enough.
+    private let categoryCodes = CategoryCodeCache()
     private let idHashIndexes: [Int]
     private let columnCount: Int
     private let timestamps: TimestampParser
@@ -37,7 +43,7 @@ public struct CleanStage: Stage {
         for (field, column) in pipeline.columns(for: file) {
             indexes[field] = try index(of: column, for: "mapped to \(field.rawValue)")
         }
-        self.indexes = indexes
+        slots = PipelineDefinition.Field.allCases.map { indexes[$0] ?? -1 }
         idHashIndexes = try pipeline.idHashColumns.map { try index(of: $0, for: "listed in id_hash") }
         columnCount = header.count
         rules = pipeline.clean
@@ -71,7 +77,8 @@ public struct CleanStage: Stage {
             return reject(.invalidEncoding, "the record is not valid UTF-8 and the pipeline declares no legacy encoding")
         }
         func value(_ field: PipelineDefinition.Field) -> String? {
-            guard let index = indexes[field] else { return nil }
+            let index = slots[Self.slot(field)]
+            guard index >= 0 else { return nil }
             let text = Self.normalizedText(record.fields[index])
             return text.isEmpty ? nil : text
         }
@@ -110,7 +117,7 @@ public struct CleanStage: Stage {
         guard let categoryText = value(.category) else { return reject(.missingCategory, "field category is empty") }
         let category: String
         // `all` is reserved for the daily totals; an export category spelled so is not that code.
-        if let code = rules.categories.code(for: categoryText), code != "all" {
+        if let code = categoryCodes.code(for: categoryText, in: rules.categories), code != "all" {
             category = code
         } else if rules.unknownCategory == .reject {
             return reject(.unknownCategory, "field category: \"\(categoryText)\" is not in the category mapping")
@@ -145,6 +152,20 @@ public struct CleanStage: Stage {
         return .success(incident)
     }
 
+    /// The position of `field` in `Field.allCases` (and `slots`).
+    private static func slot(_ field: PipelineDefinition.Field) -> Int {
+        switch field {
+        case .incidentID: 0
+        case .occurredAt: 1
+        case .category: 2
+        case .lat: 3
+        case .lon: 4
+        case .areaName: 5
+        case .description: 6
+        case .updatedAt: 7
+        }
+    }
+
     private func describe(_ formats: [TimestampFormat]) -> String {
         formats.map {
             switch $0 {
@@ -172,8 +193,36 @@ public struct CleanStage: Stage {
             result = String(scalars)
             if !isASCII { result = result.precomposedStringWithCanonicalMapping }
         }
-        return result.trimmingCharacters(in: .whitespaces)
+        return trimmingWhitespace(result)
+    }
+
+    /// `text` without leading and trailing whitespace as Foundation's `CharacterSet.whitespaces`
+    /// defines it (tab, the Unicode space separators Zs, and the zero-width space U+200B, which
+    /// was Zs until Unicode 4.0.1), in plain Swift: Foundation's version bridges through NSString
+    /// and was a third of the clean stage's time. Tested against Foundation's.
+    static func trimmingWhitespace(_ text: String) -> String {
+        func isSpace(_ u: Unicode.Scalar) -> Bool {
+            u == " " || u == "\t" || (u.value >= 0x80 && (u.value == 0x200B || u.properties.generalCategory == .spaceSeparator))
+        }
+        let scalars = text.unicodeScalars
+        guard let first = scalars.firstIndex(where: { !isSpace($0) }) else { return "" }
+        let last = scalars.lastIndex(where: { !isSpace($0) })!
+        if first == scalars.startIndex && scalars.index(after: last) == scalars.endIndex { return text }
+        return String(scalars[first...last])
     }
 }
 
 extension Reject: Error {}
+
+/// Memo of `CategoryMap.code(for:)` for one stage, bounded so a column of free text cannot grow it.
+final class CategoryCodeCache {
+    private var codes: [String: String?] = [:]
+    private static let limit = 4096
+
+    func code(for text: String, in map: CategoryMap) -> String? {
+        if let known = codes[text] { return known }
+        let code = map.code(for: text)
+        if codes.count < Self.limit { codes[text] = code }
+        return code
+    }
+}

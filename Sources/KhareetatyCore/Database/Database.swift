@@ -23,10 +23,15 @@ public enum Database {
         var wait = 1.0
         for attempt in 0...settings.connectRetries {
             do {
-                return try PostgresConnection(conninfo: settings.databaseURL, defaults: [
+                let connection = try PostgresConnection(conninfo: settings.databaseURL, defaults: [
                     ("connect_timeout", String(settings.connectTimeoutSeconds)),
                     ("application_name", "khareetaty"),
                 ])
+                // A run stages its rows in temporary tables; PostgreSQL's 8 MB default for their
+                // buffers makes a large load spill to temporary files. Allocated only when used,
+                // and settable only before the session's first temporary table: hence here.
+                try connection.execute("SET temp_buffers = '256MB'")
+                return connection
             } catch let error as PostgresError {
                 guard attempt < settings.connectRetries else { throw DatabaseUnavailable(target: target, reason: error.message) }
                 logger.warning("cannot connect to the database; retrying", metadata: [

@@ -1,26 +1,43 @@
+import Foundation
 import Postgres
 
 /// Writes one run's data inside the caller's transaction:
-///   1. clean incidents are COPYed into a temporary staging table as they stream in;
+///   1. clean incidents stream by binary COPY into a temporary staging table, partitioned by month
+///      like `incidents` (the store creates a staging partition when a month first appears);
 ///   2. rejects are COPYed into `incident_rejects` as they come;
-///   3. `finish` collapses duplicates, replaces re-sent incidents and recomputes `district_daily`
-///      for every touched day.
+///   3. `finish` deletes the duplicates from staging, replaces re-sent incidents, moves each month
+///      into its partition and recomputes `district_daily` for every touched day.
 /// Staging keeps client memory flat: duplicates are found by the server, not in a client-side set.
 ///
 /// Duplicate rule: of several records with one `incident_id` (in this run, or stored before), the
 /// one with the latest `updated_at` wins, else the later record (a run's record is later than a
 /// stored one; within a run, file order then line order). The losers count as duplicates.
+///
+/// Speed (docs/BENCHMARKS.md): a month that has no partition yet — every month of a first load or
+/// a backfill — is built as a plain table, indexed once its rows are in (a sorted index build, far
+/// cheaper than inserting a million rows into three B-trees) and then attached; a CHECK constraint
+/// matching the range lets ATTACH skip its validation scan. Months that exist take a plain INSERT.
 public final class IncidentStore {
     let db: PostgresConnection
     let schema: String
     let runID: String
-    private var sequence = 0
+    private let runUUID: [UInt8]
+    private var sequence: Int64 = 0
+    /// First day (days since 1970-01-01) of every month staged so far.
+    private var stagedMonths: Set<Int32> = []
+    /// Every local day staged so far (days since 1970-01-01).
+    private var stagedDays: Set<Int32> = []
+    /// What was staged per input file: `finish` subtracts the duplicates it deletes.
+    private var staged: [String: FileCounts] = [:]
+    /// Ids staged so far, so that only records that may repeat one are ranked for duplicates.
+    private var seen = SeenFilter()
+    private var maybeRepeats = 0
 
     static let incidentColumns = ["incident_id", "occurred_at", "local_date", "category", "lat", "lon", "area_name", "description",
                                   "updated_at", "district_code", "governorate_code", "geocode_method", "geocode_detail", "flags", "source_file",
                                   "source_line", "run_id"]
 
-    /// Per input file: staged (clean) records, of which loaded; and the unassigned among loaded.
+    /// Per input file: loaded incidents, duplicates, unassigned among loaded, loaded by geocode method.
     public struct FileCounts: Sendable {
         public var loaded = 0
         public var duplicates = 0
@@ -30,55 +47,81 @@ public final class IncidentStore {
     }
 
     public init(db: PostgresConnection, schema: String, runID: String) throws {
+        guard let uuid = BinaryCopyWriter.uuidBytes(runID) else { throw PostgresError(kind: .client, message: "run id \(runID) is not a UUID") }
         self.db = db
         self.schema = schema
         self.runID = runID
+        runUUID = uuid
         try db.execute("""
-            CREATE TEMPORARY TABLE incidents_stage (LIKE \(table("incidents")), seq bigint NOT NULL) ON COMMIT DROP
+            CREATE TEMPORARY TABLE incidents_stage (LIKE \(table("incidents")), seq bigint NOT NULL, maybe_repeat boolean NOT NULL)
+                PARTITION BY RANGE (local_date) ON COMMIT DROP
             """)
     }
 
     func table(_ name: String) -> String { quoteIdentifier(schema) + "." + quoteIdentifier(name) }
 
+    /// `incidents_YYYY_MM` for the month starting on `firstDay`, and the month's [start, end) dates.
+    static func month(_ firstDay: Int32) -> (suffix: String, start: String, end: String) {
+        let (y, m, _) = CivilDate.civil(days: Int(firstDay))
+        let next = m == 12 ? CivilDate.days(year: y + 1, month: 1, day: 1) : CivilDate.days(year: y, month: m + 1, day: 1)
+        return (String(format: "%04d_%02d", y, m), CivilDate.isoDate(days: Int(firstDay)), CivilDate.isoDate(days: next))
+    }
+
     public func stage(_ incidents: [Incident]) throws {
         guard !incidents.isEmpty else { return }
+        // Staging partitions must exist before the COPY that routes rows into them.
+        var lastDay: Int32 = .min
+        for incident in incidents where incident.localDay != lastDay {
+            lastDay = incident.localDay
+            guard stagedDays.insert(lastDay).inserted else { continue }
+            let (y, m, _) = CivilDate.civil(days: Int(lastDay))
+            let firstDay = Int32(CivilDate.days(year: y, month: m, day: 1))
+            if stagedMonths.insert(firstDay).inserted {
+                let month = Self.month(firstDay)
+                try db.execute("""
+                    CREATE TEMPORARY TABLE incidents_stage_\(month.suffix) PARTITION OF incidents_stage
+                        FOR VALUES FROM ('\(month.start)') TO ('\(month.end)') ON COMMIT DROP
+                    """)
+            }
+        }
         var seq = sequence
-        try db.withCopy(into: "incidents_stage", columns: Self.incidentColumns + ["seq"]) { writer in
+        let runUUID = self.runUUID
+        // Move the filter out while the batch owns it: left shared with `self.seen`, its first write
+        // would copy all 16 MiB on every batch.
+        var seen = self.seen, maybeRepeats = self.maybeRepeats
+        self.seen = SeenFilter.placeholder
+        defer { self.seen = seen; self.maybeRepeats = maybeRepeats }
+        try db.withBinaryCopy(into: "incidents_stage", columns: Self.incidentColumns + ["seq", "maybe_repeat"]) { writer in
             for incident in incidents {
-                try writer.append(incident.incidentID)
-                try writer.append(CivilDate.isoTimestamp(epochSeconds: incident.occurredAt))
-                try writer.append(CivilDate.isoDate(days: Int(incident.localDay)))
-                try writer.append(incident.category)
-                try writer.append(incident.lat)
-                try writer.append(incident.lon)
-                try writer.append(incident.areaName)
-                try writer.append(incident.description)
-                try writer.append(incident.updatedAt.map(CivilDate.isoTimestamp(epochSeconds:)))
-                try writer.append(incident.districtCode)
-                try writer.append(incident.governorateCode)
-                try writer.append(incident.geocodeMethod.rawValue)
-                try writer.append(incident.geocodeDetail)
-                try writer.append("{" + incident.flags.map(\.rawValue).joined(separator: ",") + "}")
-                try writer.append(incident.sourceFile)
-                try writer.append(incident.sourceLine)
-                try writer.append(runID)
+                try writer.append(text: incident.incidentID)
+                writer.append(timestamptzEpochSeconds: incident.occurredAt)
+                writer.append(dateDaysSince1970: incident.localDay)
+                try writer.append(text: incident.category)
+                writer.append(float8: incident.lat)
+                writer.append(float8: incident.lon)
+                try writer.append(text: incident.areaName)
+                try writer.append(text: incident.description)
+                writer.append(timestamptzEpochSeconds: incident.updatedAt)
+                try writer.append(text: incident.districtCode)
+                try writer.append(text: incident.governorateCode)
+                try writer.append(text: incident.geocodeMethod.rawValue)
+                try writer.append(text: incident.geocodeDetail)
+                try writer.append(textArray: incident.flags.map(\.rawValue))
+                try writer.append(text: incident.sourceFile)
+                writer.append(int4: Int32(clamping: incident.sourceLine))
+                writer.append(uuid: runUUID)
                 seq += 1
-                try writer.append(seq)
+                writer.append(int8: seq)
+                let maybeRepeat = seen.insert(incident.incidentID)
+                if maybeRepeat { maybeRepeats += 1 }
+                writer.append(bool: maybeRepeat)
                 try writer.endRow()
             }
         }
         sequence = seq
-    }
-
-    /// Monthly partitions of `incidents` for every month about to be written (`incidents_YYYY_MM`).
-    func createPartitions() throws {
-        let months = try db.query("SELECT DISTINCT to_char(local_date, 'YYYY_MM'), date_trunc('month', local_date)::date::text FROM incidents_latest").rows
-        for month in months {
-            let start = month[1]!
-            try db.query("""
-                SELECT format('CREATE TABLE IF NOT EXISTS %I.%I PARTITION OF %I.incidents FOR VALUES FROM (%L) TO (%L)',
-                              $1::text, 'incidents_' || $2, $1::text, $3::date, ($3::date + interval '1 month')::date)
-                """, [schema, month[0]!, start]).scalar.map { try db.execute($0) }
+        for incident in incidents {
+            staged[incident.sourceFile, default: FileCounts()].add(method: incident.geocodeMethod.rawValue,
+                                                                 unassigned: incident.districtCode == nil, count: 1)
         }
     }
 
@@ -102,46 +145,95 @@ public final class IncidentStore {
         }
     }
 
-    /// Collapses duplicates, replaces re-sent incidents and rebuilds daily counts for touched days.
-    /// Returns the counts per source file.
+    /// Deletes the duplicates from staging, replaces re-sent incidents, moves staging into
+    /// `incidents` and rebuilds daily counts for touched days. Returns the counts per source file.
     public func finish() throws -> [String: FileCounts] {
         let incidents = table("incidents")
-        let columns = Self.incidentColumns.joined(separator: ", ")
-        try db.execute("""
-            CREATE TEMPORARY TABLE incidents_latest ON COMMIT DROP AS
-                SELECT DISTINCT ON (incident_id) * FROM incidents_stage
-                ORDER BY incident_id, updated_at DESC NULLS LAST, seq DESC;
-            -- A stored version with a later updated_at wins over the re-sent one.
-            DELETE FROM incidents_latest n USING \(incidents) i
-                WHERE i.incident_id = n.incident_id AND i.updated_at IS NOT NULL
-                  AND (n.updated_at IS NULL OR n.updated_at < i.updated_at);
-            CREATE TEMPORARY TABLE touched_days ON COMMIT DROP AS
-                SELECT DISTINCT local_date FROM incidents_latest
-                UNION
-                SELECT i.local_date FROM \(incidents) i JOIN incidents_latest n USING (incident_id);
-            DELETE FROM \(incidents) i USING incidents_latest n WHERE i.incident_id = n.incident_id;
-            """)
-        try createPartitions()
-        var counts: [String: FileCounts] = [:]
-        let loaded = try db.query("""
-            WITH inserted AS (
-                INSERT INTO \(incidents) (\(columns)) SELECT \(columns) FROM incidents_latest
-                RETURNING source_file, district_code, geocode_method
+        // Sorts and hashes over a whole run's rows: give them memory instead of temporary files; JIT
+        // compiling each statement costs more (≈ 0.1 s a statement) than it saves on a batch job.
+        try db.execute("SET LOCAL work_mem = '256MB'; SET LOCAL maintenance_work_mem = '512MB'; SET LOCAL jit = off")
+        var counts = staged
+        func subtract(_ losers: QueryResult) {
+            for row in losers.rows {
+                let (file, method, unassigned, n) = (row[0]!, row[1]!, row[2]! == "t", Int(row[3]!)!)
+                counts[file, default: FileCounts()].add(method: method, unassigned: unassigned, count: -n)
+                counts[file, default: FileCounts()].duplicates += n
+            }
+        }
+        let losersByFile = "SELECT source_file, geocode_method, unassigned, count(*) FROM losers GROUP BY 1, 2, 3"
+        // Duplicates within the run: all but the latest of each id with more than one record. A
+        // repeated id has all records but its first flagged `maybe_repeat` (the filter never misses).
+        if maybeRepeats > 0 { subtract(try db.query("""
+            WITH ranked AS (
+                SELECT seq, row_number() OVER (PARTITION BY incident_id ORDER BY updated_at DESC NULLS LAST, seq DESC) AS rank
+                FROM incidents_stage
+                WHERE incident_id IN (SELECT incident_id FROM incidents_stage WHERE maybe_repeat)
+            ), losers AS (
+                DELETE FROM incidents_stage s WHERE s.seq IN (SELECT seq FROM ranked WHERE rank > 1)
+                RETURNING s.source_file, s.geocode_method, s.district_code IS NULL AS unassigned
             )
-            SELECT source_file, geocode_method, count(*), count(*) FILTER (WHERE district_code IS NULL) FROM inserted GROUP BY 1, 2
-            """).rows
-        for row in loaded {
-            let (file, method, n, unassigned) = (row[0]!, row[1]!, Int(row[2]!)!, Int(row[3]!)!)
-            counts[file, default: FileCounts()].loaded += n
-            counts[file, default: FileCounts()].unassigned += unassigned
-            counts[file, default: FileCounts()].methods[method, default: 0] += n
-        }
-        for row in try db.query("SELECT source_file, count(*) FROM incidents_stage GROUP BY source_file").rows {
-            let file = row[0]!
-            counts[file, default: FileCounts()].duplicates = Int(row[1]!)! - (counts[file]?.loaded ?? 0)
-        }
-        try DailyCounts.rebuild(db: db, schema: schema, daysTable: "touched_days")
+            \(losersByFile)
+            """)) }
+        // A stored version with a later updated_at wins over the re-sent one.
+        subtract(try db.query("""
+            WITH losers AS (
+                DELETE FROM incidents_stage n USING \(incidents) i
+                WHERE i.incident_id = n.incident_id AND i.updated_at IS NOT NULL AND (n.updated_at IS NULL OR n.updated_at < i.updated_at)
+                RETURNING n.source_file, n.geocode_method, n.district_code IS NULL AS unassigned
+            )
+            \(losersByFile)
+            """))
+        // Touched days: every staged day (a duplicate's day too: harmless) and the day a re-sent incident moves away from.
+        try db.execute("CREATE TEMPORARY TABLE touched_days (local_date date PRIMARY KEY) ON COMMIT DROP")
+        try db.query("INSERT INTO touched_days SELECT unnest($1::date[])",
+                     ["{" + stagedDays.sorted().map { CivilDate.isoDate(days: Int($0)) }.joined(separator: ",") + "}"])
+        try db.execute("""
+            WITH replaced AS (
+                DELETE FROM \(incidents) i USING incidents_stage n WHERE i.incident_id = n.incident_id RETURNING i.local_date
+            )
+            INSERT INTO touched_days SELECT DISTINCT local_date FROM replaced ON CONFLICT DO NOTHING
+            """)
+        let newMonths = try moveStagedMonths()
+        try DailyCounts.rebuild(db: db, schema: schema, daysTable: "touched_days", newMonths: newMonths)
+        for file in counts.keys { counts[file]!.methods = counts[file]!.methods.filter { $0.value != 0 } }
         return counts
+    }
+
+    /// Each staged month into its partition of `incidents`: a new month is built, indexed and
+    /// attached; an existing one takes an INSERT. Returns the new months' staging tables and ranges.
+    private func moveStagedMonths() throws -> [DailyCounts.NewMonth] {
+        let columns = Self.incidentColumns.joined(separator: ", ")
+        var newMonths: [DailyCounts.NewMonth] = []
+        for firstDay in stagedMonths.sorted() {
+            let month = Self.month(firstDay)
+            let partition = table("incidents_" + month.suffix)
+            let source = "pg_temp.incidents_stage_\(month.suffix)"
+            let exists = try db.query("SELECT to_regclass($1) IS NOT NULL", [partition]).scalar == "t"
+            if exists {
+                try db.execute("INSERT INTO \(table("incidents")) (\(columns)) SELECT \(columns) FROM \(source)")
+                continue
+            }
+            try db.execute("""
+                CREATE TABLE \(partition) (LIKE \(table("incidents")) INCLUDING DEFAULTS INCLUDING CONSTRAINTS);
+                INSERT INTO \(partition) (\(columns)) SELECT \(columns) FROM \(source);
+                ALTER TABLE \(partition) ADD CONSTRAINT \(quoteIdentifier("incidents_\(month.suffix)_range"))
+                    CHECK (local_date >= '\(month.start)' AND local_date < '\(month.end)');
+                ALTER TABLE \(table("incidents")) ATTACH PARTITION \(partition) FOR VALUES FROM ('\(month.start)') TO ('\(month.end)');
+                -- A new table has no statistics: without them the daily counts below (and the
+                -- aggregates) fetch a whole month through the index row by row. Two columns are cheap.
+                ANALYZE \(partition) (local_date, district_code);
+                """)
+            newMonths.append(.init(stagingTable: source, start: month.start, end: month.end))
+        }
+        return newMonths
+    }
+}
+
+extension IncidentStore.FileCounts {
+    mutating func add(method: String, unassigned: Bool, count: Int) {
+        loaded += count
+        methods[method, default: 0] += count
+        if unassigned { self.unassigned += count }
     }
 }
 
