@@ -1,6 +1,6 @@
 // khareetaty-bench: benchmarks of the product's hand-rolled kernels (run by `make bench`).
-//   khareetaty-bench geocode [--points N] [--pipeline FILE]
-// Prints a Markdown table; `make bench` writes it into docs/BENCHMARKS.md.
+//   khareetaty-bench geocode [--points N] [--pipeline FILE]    the kernel: a Markdown table for docs/BENCHMARKS.md
+//   khareetaty-bench generate --rows N --out FILE [...]       synthetic incidents for the whole-run benchmarks (Generate.swift)
 import Foundation
 import Geo
 import KhareetatyCore
@@ -76,7 +76,6 @@ func geocodeBench() throws {
 
 switch CommandLine.arguments.dropFirst().first {
 case "geocode": try geocodeBench()
-default:
-    FileHandle.standardError.write(Data("usage: khareetaty-bench geocode [--points N] [--pipeline FILE]\n".utf8))
-    exit(2)
+case "generate": try generateIncidents()
+default: usage()
 }

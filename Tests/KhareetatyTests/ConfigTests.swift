@@ -131,3 +131,45 @@ import Testing
         #expect(ConnectionString.parseError("postgresql://h:port/db") != nil)
     }
 }
+
+@Suite struct AggregateTablesTests {
+    func pipeline(_ tables: String) throws -> PipelineDefinition {
+        try PipelineDefinition.load(path: try temporaryFile("p.yaml", contents: """
+            name: t
+            inputs: [x.csv]
+            columns: {incident_id: id, occurred_at: at, category: what}
+            boundaries: {districts: b.geojson}
+            aggregate:
+              tables: \(tables)
+
+            """))
+    }
+
+    @Test func listsTheDerivedTables() throws {
+        #expect(try pipeline("[]").aggregate.tables.isEmpty)
+        #expect(try pipeline("[trends, emerging]").aggregate.tables == [.trends, .emerging])
+        #expect(AggregateSettings().tables == Set(AggregateSettings.Table.allCases))
+    }
+
+    @Test func anUnknownTableNamesTheKeyAndTheChoices() throws {
+        do {
+            _ = try pipeline("[trends, heatmap]")
+            Issue.record("accepted an unknown table")
+        } catch let error as ConfigError {
+            #expect(error.key == "aggregate.tables")
+            #expect(error.description.contains("heatmap") && error.description.contains("emerging"))
+        }
+    }
+
+    @Test func dailyCountsOnlyWhenTheListIsEmpty() throws {
+        try withScratchSchema { db, schema in
+            var runner = try nightlyRunner(db: db, schema: schema, asOf: "2026-11-24")
+            runner.pipeline.aggregate.tables = []
+            let summary = try runner.run()
+            let s = quoteIdentifier(schema)
+            #expect(summary.rowsLoaded > 0 && summary.trendRows == 0 && summary.hotspotCells == 0)
+            #expect(try db.query("SELECT count(*) FROM \(s).district_daily").scalar != "0")
+            #expect(try db.query("SELECT (SELECT count(*) FROM \(s).district_trends) + (SELECT count(*) FROM \(s).hotspot_cells) + (SELECT count(*) FROM \(s).emerging_hotspots)").scalar == "0")
+        }
+    }
+}

@@ -13,6 +13,12 @@ public struct AggregateSettings: Sendable {
     public var hotspotWindows = [7, 28]
     /// Benjamini–Hochberg correction of the Gi* confidence bins (ArcGIS's default).
     public var fdr = true
+    /// The derived tables a run computes beyond `district_daily` (always kept): all by default.
+    public var tables = Set(Table.allCases)
+
+    public enum Table: String, Sendable, CaseIterable {
+        case trends, hotspots, emerging
+    }
 }
 
 /// `district_trends` for one as-of date D, from `district_daily` (a missing day is zero):

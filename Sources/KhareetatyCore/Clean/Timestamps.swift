@@ -1,7 +1,7 @@
 import Foundation
 
 /// Civil-date arithmetic without Calendar (hot path): Howard Hinnant's days_from_civil.
-enum CivilDate {
+public enum CivilDate {
     static func days(year: Int, month: Int, day: Int) -> Int {
         let y = month <= 2 ? year - 1 : year
         let era = (y >= 0 ? y : y - 399) / 400
@@ -13,7 +13,7 @@ enum CivilDate {
     }
 
     /// (year, month, day) for days since 1970-01-01.
-    static func civil(days z0: Int) -> (year: Int, month: Int, day: Int) {
+    public static func civil(days z0: Int) -> (year: Int, month: Int, day: Int) {
         let z = z0 + 719_468
         let era = (z >= 0 ? z : z - 146_096) / 146_097
         let doe = z - era * 146_097

@@ -194,6 +194,14 @@ public struct PipelineDefinition: Sendable {
             }
             aggregate.hotspotWindows = Array(Set(windows)).sorted()
         }
+        if let (values, source) = doc.list("aggregate.tables") {
+            let tables = values.compactMap(AggregateSettings.Table.init(rawValue:))
+            guard tables.count == values.count else {
+                throw ConfigError(key: "aggregate.tables", value: values.joined(separator: ", "), source: source,
+                                  problem: "allowed: a list of " + AggregateSettings.Table.allCases.map(\.rawValue).joined(separator: ", ") + " (or [] for daily counts only)")
+            }
+            aggregate.tables = Set(tables)
+        }
         if let (text, source) = try doc.scalar("aggregate.fdr") {
             guard let fdr = Bool(text) else { throw ConfigError(key: "aggregate.fdr", value: text, source: source, problem: "allowed: true, false") }
             aggregate.fdr = fdr
@@ -202,7 +210,7 @@ public struct PipelineDefinition: Sendable {
                                           "boundaries.districts", "boundaries.district_code",
                                           "boundaries.district_name", "boundaries.governorates", "boundaries.governorate_code",
                                           "boundaries.governorate_name", "geocode.aliases", "geocode.nearest_metres", "aggregate.trend_weeks",
-                                          "aggregate.alpha", "aggregate.hotspot_cell_m", "aggregate.hotspot_windows", "aggregate.fdr"] + Field.allCases.map { "columns.\($0.rawValue)" } + Self.cleanKeys)
+                                          "aggregate.alpha", "aggregate.hotspot_cell_m", "aggregate.hotspot_windows", "aggregate.fdr", "aggregate.tables"] + Field.allCases.map { "columns.\($0.rawValue)" } + Self.cleanKeys)
         var definition = PipelineDefinition(path: path, name: name, timeZone: timeZone, inputs: inputList.map(resolve), format: format,
                                             delimiter: delimiter, legacyEncoding: legacyEncoding, columns: columns, idHashColumns: idHashColumns,
                                             boundaries: boundaries, clean: clean)
