@@ -121,7 +121,7 @@ import Testing
 @Suite struct SeenFilterTests {
     @Test func neverMissesARepeat() async {
         await propertyCheck(count: 100, input: Gen.int(in: 0...1_000_000).map { "KW-\($0)" }.array(of: 1...300)) { ids in
-            var filter = SeenFilter(log2Bits: 12)  // small, so false positives happen too
+            var filter = SeenFilter(log2Words: 6)  // small, so false positives happen too
             var seen = Set<String>()
             for id in ids {
                 let maybe = filter.insert(id)

@@ -2,29 +2,34 @@ import Foundation
 import Postgres
 
 /// Writes one run's data inside the caller's transaction:
-///   1. clean incidents stream by binary COPY into a temporary staging table, partitioned by month
-///      like `incidents` (the store creates a staging partition when a month first appears);
+///   1. clean incidents stream by binary COPY into a staging table, `incidents_stage`, partitioned
+///      by month like `incidents` (the store creates a staging partition when a month first appears);
 ///   2. rejects are COPYed into `incident_rejects` as they come;
 ///   3. `finish` deletes the duplicates from staging, replaces re-sent incidents, moves each month
-///      into its partition and recomputes `district_daily` for every touched day.
+///      into `incidents` and recomputes `district_daily` for every touched day; `discard` drops
+///      staging instead. Staging is ordinary DDL in the run's transaction: a rollback or a crash
+///      leaves nothing of it, and one run per schema (the run lock) means one staging table.
 /// Staging keeps client memory flat: duplicates are found by the server, not in a client-side set.
 ///
 /// Duplicate rule: of several records with one `incident_id` (in this run, or stored before), the
 /// one with the latest `updated_at` wins, else the later record (a run's record is later than a
 /// stored one; within a run, file order then line order). The losers count as duplicates.
 ///
-/// Speed (docs/BENCHMARKS.md): a month that has no partition yet — every month of a first load or
-/// a backfill — is built as a plain table, indexed once its rows are in (a sorted index build, far
-/// cheaper than inserting a million rows into three B-trees) and then attached; a CHECK constraint
-/// matching the range lets ATTACH skip its validation scan. Months that exist take a plain INSERT.
+/// Speed (docs/BENCHMARKS.md): rows are written once. A month that has no partition yet — every
+/// month of a first load or a backfill — is staged directly in its future partition
+/// (`incidents_YYYY_MM`), which `finish` detaches from staging, strips of the two staging columns
+/// and attaches to `incidents`: its indexes are then built once over sorted rows (far cheaper than
+/// inserting a million rows into B-trees), and a CHECK constraint matching the range lets ATTACH
+/// skip its validation scan. Rows for months that exist are staged apart and INSERTed.
 public final class IncidentStore {
     let db: PostgresConnection
     let schema: String
     let runID: String
     private let runUUID: [UInt8]
     private var sequence: Int64 = 0
-    /// First day (days since 1970-01-01) of every month staged so far.
-    private var stagedMonths: Set<Int32> = []
+    /// First day (days since 1970-01-01) of every month staged so far, and whether `incidents` had
+    /// no partition for it (a new month, staged in its future partition).
+    private var stagedMonths: [Int32: Bool] = [:]
     /// Every local day staged so far (days since 1970-01-01).
     private var stagedDays: Set<Int32> = []
     /// What was staged per input file: `finish` subtracts the duplicates it deletes.
@@ -53,9 +58,14 @@ public final class IncidentStore {
         self.runID = runID
         runUUID = uuid
         try db.execute("""
-            CREATE TEMPORARY TABLE incidents_stage (LIKE \(table("incidents")), seq bigint NOT NULL, maybe_repeat boolean NOT NULL)
-                PARTITION BY RANGE (local_date) ON COMMIT DROP
+            CREATE TABLE \(table("incidents_stage")) (LIKE \(table("incidents")) INCLUDING DEFAULTS INCLUDING CONSTRAINTS,
+                seq bigint NOT NULL, maybe_repeat boolean NOT NULL) PARTITION BY RANGE (local_date)
             """)
+    }
+
+    /// Drops staging without loading it (a run that loads no incidents).
+    public func discard() throws {
+        try db.execute("DROP TABLE \(table("incidents_stage"))")
     }
 
     func table(_ name: String) -> String { quoteIdentifier(schema) + "." + quoteIdentifier(name) }
@@ -76,11 +86,13 @@ public final class IncidentStore {
             guard stagedDays.insert(lastDay).inserted else { continue }
             let (y, m, _) = CivilDate.civil(days: Int(lastDay))
             let firstDay = Int32(CivilDate.days(year: y, month: m, day: 1))
-            if stagedMonths.insert(firstDay).inserted {
+            if stagedMonths[firstDay] == nil {
                 let month = Self.month(firstDay)
+                let isNew = try db.query("SELECT to_regclass($1) IS NULL", [table("incidents_" + month.suffix)]).scalar == "t"
+                stagedMonths[firstDay] = isNew
                 try db.execute("""
-                    CREATE TEMPORARY TABLE incidents_stage_\(month.suffix) PARTITION OF incidents_stage
-                        FOR VALUES FROM ('\(month.start)') TO ('\(month.end)') ON COMMIT DROP
+                    CREATE TABLE \(table((isNew ? "incidents_" : "incidents_stage_") + month.suffix)) PARTITION OF \(table("incidents_stage"))
+                        FOR VALUES FROM ('\(month.start)') TO ('\(month.end)')
                     """)
             }
         }
@@ -91,7 +103,7 @@ public final class IncidentStore {
         var seen = self.seen, maybeRepeats = self.maybeRepeats
         self.seen = SeenFilter.placeholder
         defer { self.seen = seen; self.maybeRepeats = maybeRepeats }
-        try db.withBinaryCopy(into: "incidents_stage", columns: Self.incidentColumns + ["seq", "maybe_repeat"]) { writer in
+        try db.withBinaryCopy(into: table("incidents_stage"), columns: Self.incidentColumns + ["seq", "maybe_repeat"]) { writer in
             for incident in incidents {
                 try writer.append(text: incident.incidentID)
                 writer.append(timestamptzEpochSeconds: incident.occurredAt)
@@ -148,7 +160,7 @@ public final class IncidentStore {
     /// Deletes the duplicates from staging, replaces re-sent incidents, moves staging into
     /// `incidents` and rebuilds daily counts for touched days. Returns the counts per source file.
     public func finish() throws -> [String: FileCounts] {
-        let incidents = table("incidents")
+        let incidents = table("incidents"), stage = table("incidents_stage")
         // Sorts and hashes over a whole run's rows: give them memory instead of temporary files; JIT
         // compiling each statement costs more (≈ 0.1 s a statement) than it saves on a batch job.
         try db.execute("SET LOCAL work_mem = '256MB'; SET LOCAL maintenance_work_mem = '512MB'; SET LOCAL jit = off")
@@ -166,10 +178,10 @@ public final class IncidentStore {
         if maybeRepeats > 0 { subtract(try db.query("""
             WITH ranked AS (
                 SELECT seq, row_number() OVER (PARTITION BY incident_id ORDER BY updated_at DESC NULLS LAST, seq DESC) AS rank
-                FROM incidents_stage
-                WHERE incident_id IN (SELECT incident_id FROM incidents_stage WHERE maybe_repeat)
+                FROM \(stage)
+                WHERE incident_id IN (SELECT incident_id FROM \(stage) WHERE maybe_repeat)
             ), losers AS (
-                DELETE FROM incidents_stage s WHERE s.seq IN (SELECT seq FROM ranked WHERE rank > 1)
+                DELETE FROM \(stage) s WHERE s.seq IN (SELECT seq FROM ranked WHERE rank > 1)
                 RETURNING s.source_file, s.geocode_method, s.district_code IS NULL AS unassigned
             )
             \(losersByFile)
@@ -177,7 +189,7 @@ public final class IncidentStore {
         // A stored version with a later updated_at wins over the re-sent one.
         subtract(try db.query("""
             WITH losers AS (
-                DELETE FROM incidents_stage n USING \(incidents) i
+                DELETE FROM \(stage) n USING \(incidents) i
                 WHERE i.incident_id = n.incident_id AND i.updated_at IS NOT NULL AND (n.updated_at IS NULL OR n.updated_at < i.updated_at)
                 RETURNING n.source_file, n.geocode_method, n.district_code IS NULL AS unassigned
             )
@@ -189,43 +201,39 @@ public final class IncidentStore {
                      ["{" + stagedDays.sorted().map { CivilDate.isoDate(days: Int($0)) }.joined(separator: ",") + "}"])
         try db.execute("""
             WITH replaced AS (
-                DELETE FROM \(incidents) i USING incidents_stage n WHERE i.incident_id = n.incident_id RETURNING i.local_date
+                DELETE FROM \(incidents) i USING \(stage) n WHERE i.incident_id = n.incident_id RETURNING i.local_date
             )
             INSERT INTO touched_days SELECT DISTINCT local_date FROM replaced ON CONFLICT DO NOTHING
             """)
-        let newMonths = try moveStagedMonths()
-        try DailyCounts.rebuild(db: db, schema: schema, daysTable: "touched_days", newMonths: newMonths)
+        try moveStagedMonths()
+        try DailyCounts.rebuild(db: db, schema: schema, daysTable: "touched_days")
         for file in counts.keys { counts[file]!.methods = counts[file]!.methods.filter { $0.value != 0 } }
         return counts
     }
 
-    /// Each staged month into its partition of `incidents`: a new month is built, indexed and
-    /// attached; an existing one takes an INSERT. Returns the new months' staging tables and ranges.
-    private func moveStagedMonths() throws -> [DailyCounts.NewMonth] {
+    /// Each staged month into `incidents`: a new month's partition moves from staging to
+    /// `incidents` (its indexes built by ATTACH); an existing month's rows are INSERTed. Then
+    /// staging, with what is left of it, is dropped.
+    private func moveStagedMonths() throws {
         let columns = Self.incidentColumns.joined(separator: ", ")
-        var newMonths: [DailyCounts.NewMonth] = []
-        for firstDay in stagedMonths.sorted() {
+        for (firstDay, isNew) in stagedMonths.sorted(by: { $0.key < $1.key }) {
             let month = Self.month(firstDay)
-            let partition = table("incidents_" + month.suffix)
-            let source = "pg_temp.incidents_stage_\(month.suffix)"
-            let exists = try db.query("SELECT to_regclass($1) IS NOT NULL", [partition]).scalar == "t"
-            if exists {
-                try db.execute("INSERT INTO \(table("incidents")) (\(columns)) SELECT \(columns) FROM \(source)")
+            if !isNew {
+                try db.execute("INSERT INTO \(table("incidents")) (\(columns)) SELECT \(columns) FROM \(table("incidents_stage_" + month.suffix))")
                 continue
             }
+            let partition = table("incidents_" + month.suffix)
             try db.execute("""
-                CREATE TABLE \(partition) (LIKE \(table("incidents")) INCLUDING DEFAULTS INCLUDING CONSTRAINTS);
-                INSERT INTO \(partition) (\(columns)) SELECT \(columns) FROM \(source);
-                ALTER TABLE \(partition) ADD CONSTRAINT \(quoteIdentifier("incidents_\(month.suffix)_range"))
-                    CHECK (local_date >= '\(month.start)' AND local_date < '\(month.end)');
+                ALTER TABLE \(table("incidents_stage")) DETACH PARTITION \(partition);
+                ALTER TABLE \(partition) DROP COLUMN seq, DROP COLUMN maybe_repeat,
+                    ADD CONSTRAINT \(quoteIdentifier("incidents_\(month.suffix)_range")) CHECK (local_date >= '\(month.start)' AND local_date < '\(month.end)');
                 ALTER TABLE \(table("incidents")) ATTACH PARTITION \(partition) FOR VALUES FROM ('\(month.start)') TO ('\(month.end)');
                 -- A new table has no statistics: without them the daily counts below (and the
                 -- aggregates) fetch a whole month through the index row by row. Two columns are cheap.
                 ANALYZE \(partition) (local_date, district_code);
                 """)
-            newMonths.append(.init(stagingTable: source, start: month.start, end: month.end))
         }
-        return newMonths
+        try discard()
     }
 }
 

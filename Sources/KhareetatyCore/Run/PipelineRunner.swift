@@ -86,6 +86,7 @@ public struct PipelineRunner {
                     // Record the rejects and the failure, but not one incident: the operator sees why.
                     rejectRatioExceeded = true
                     summary.status = "failed"
+                    try store.discard()
                     try ledger.finish(db, summary, error: RejectRatioExceeded(summary: summary, limit: pipeline.clean.maxRejectRatio).description)
                     return
                 }
