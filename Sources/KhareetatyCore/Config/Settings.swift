@@ -30,6 +30,19 @@ public struct Settings: Sendable {
     public var archiveDir = ""
     /// Where an inbox file that failed to read goes; empty: it stays in the inbox.
     public var quarantineDir = ""
+    /// A log file besides stderr (JSON lines), rotated by size; empty: none.
+    public var logFile = ""
+    public var logFileMaxBytes = 10 << 20
+    /// Rotated files kept besides the current one (FILE.1 … FILE.N).
+    public var logFileKeep = 5
+    /// A Prometheus textfile written after each run (`{pipeline}` is replaced by its name); empty: none.
+    public var metricsTextfile = ""
+    /// libpq's sslmode; empty: whatever the URL or PGSSLMODE say (libpq's default: prefer).
+    public var sslMode = ""
+    /// The CA certificate(s) that verify the server (sslrootcert); empty: libpq's default.
+    public var sslRootCert = ""
+
+    public enum SSLMode: String, Sendable, CaseIterable { case disable, allow, prefer, require, verifyCA = "verify-ca", verifyFull = "verify-full" }
 
     /// Key → where its value came from ("default", "config/khareetaty.yaml:3", "env KHAREETATY_…", "--database").
     public internal(set) var sources: [String: String] = [:]
@@ -77,6 +90,14 @@ extension SettingSpec {
                         guard let n = Int(value), (0...10).contains(n) else { return false }
                         s.connectRetries = n; return true
                     }),
+        SettingSpec(key: "database.sslmode", allowed: "empty (the URL's or libpq's choice), " + Settings.SSLMode.allCases.map(\.rawValue).joined(separator: ", "), secret: false,
+                    read: { $0.sslMode },
+                    apply: { value, s in
+                        guard value.isEmpty || Settings.SSLMode(rawValue: value) != nil else { return false }
+                        s.sslMode = value; return true
+                    }),
+        SettingSpec(key: "database.sslrootcert", allowed: "the path of a PEM file of CA certificates, or empty", secret: false,
+                    read: { $0.sslRootCert }, apply: { value, s in s.sslRootCert = value; return true }),
         SettingSpec(key: "pipeline", allowed: "the path of a pipeline file (pipelines/*.yaml)", secret: false,
                     read: { $0.pipelinePath },
                     apply: { value, s in
@@ -101,6 +122,22 @@ extension SettingSpec {
                         guard let format = Settings.LogFormat(rawValue: value.lowercased()) else { return false }
                         s.logFormat = format; return true
                     }),
+        SettingSpec(key: "log.file", allowed: "a file path (JSON lines, rotated by size), or empty", secret: false,
+                    read: { $0.logFile }, apply: { value, s in s.logFile = value; return true }),
+        SettingSpec(key: "log.file_max_bytes", allowed: "an integer number of bytes from 4096 to 1073741824", secret: false,
+                    read: { String($0.logFileMaxBytes) },
+                    apply: { value, s in
+                        guard let n = Int(value), (4096...(1 << 30)).contains(n) else { return false }
+                        s.logFileMaxBytes = n; return true
+                    }),
+        SettingSpec(key: "log.file_keep", allowed: "an integer from 1 to 100 (rotated files kept)", secret: false,
+                    read: { String($0.logFileKeep) },
+                    apply: { value, s in
+                        guard let n = Int(value), (1...100).contains(n) else { return false }
+                        s.logFileKeep = n; return true
+                    }),
+        SettingSpec(key: "metrics.textfile", allowed: "a file path for node_exporter's textfile collector ({pipeline} is replaced), or empty", secret: false,
+                    read: { $0.metricsTextfile }, apply: { value, s in s.metricsTextfile = value; return true }),
         SettingSpec(key: "inbox.dir", allowed: "a directory path, or empty", secret: false,
                     read: { $0.inboxDir }, apply: { value, s in s.inboxDir = value; return true }),
         SettingSpec(key: "inbox.archive_dir", allowed: "a directory path, or empty", secret: false,

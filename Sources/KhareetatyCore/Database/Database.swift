@@ -15,6 +15,15 @@ extension PostgresError: ExitCodeProviding {
 }
 
 public enum Database {
+    /// libpq keywords the settings supply where the connection string sets nothing. TLS from the
+    /// config (`database.sslmode`, `database.sslrootcert`) goes here, so a URL can still override it.
+    static func connectionDefaults(_ settings: Settings) -> [(String, String)] {
+        var defaults = [("connect_timeout", String(settings.connectTimeoutSeconds)), ("application_name", "khareetaty")]
+        if !settings.sslMode.isEmpty { defaults.append(("sslmode", settings.sslMode)) }
+        if !settings.sslRootCert.isEmpty { defaults.append(("sslrootcert", settings.sslRootCert)) }
+        return defaults
+    }
+
     /// Connects as the settings say, retrying a failed connection `database.connect_retries` times
     /// with doubling waits (a database restarting at 02:00 should not fail the night). Errors name
     /// the target with any password redacted.
@@ -23,16 +32,16 @@ public enum Database {
         var wait = 1.0
         for attempt in 0...settings.connectRetries {
             do {
-                let connection = try PostgresConnection(conninfo: settings.databaseURL, defaults: [
-                    ("connect_timeout", String(settings.connectTimeoutSeconds)),
-                    ("application_name", "khareetaty"),
-                ])
+                let connection = try PostgresConnection(conninfo: settings.databaseURL, defaults: connectionDefaults(settings))
                 // A run stages its rows in temporary tables; PostgreSQL's 8 MB default for their
                 // buffers makes a large load spill to temporary files. Allocated only when used,
                 // and settable only before the session's first temporary table: hence here.
                 try connection.execute("SET temp_buffers = '256MB'")
                 return connection
             } catch let error as PostgresError {
+                if TLSFailure.matches(error.message) {
+                    throw TLSFailure(target: target, reason: error.message, sslMode: settings.sslMode, rootCert: settings.sslRootCert)
+                }
                 guard attempt < settings.connectRetries else { throw DatabaseUnavailable(target: target, reason: error.message) }
                 logger.warning("cannot connect to the database; retrying", metadata: [
                     "target": .string(target), "attempt": "\(attempt + 1)/\(settings.connectRetries)", "wait_s": "\(wait)",
@@ -43,5 +52,25 @@ public enum Database {
             }
         }
         throw DatabaseUnavailable(target: target, reason: "no attempt made")
+    }
+}
+
+/// The server's certificate could not be verified (or TLS was required and not offered): a
+/// configuration problem that retrying will not fix, so exit 2 at once, naming what to check.
+public struct TLSFailure: ExitCodeProviding, CustomStringConvertible, Sendable {
+    public var target: String
+    public var reason: String
+    public var sslMode: String
+    public var rootCert: String
+    public var exitCode: ExitCode { .usage }
+    public var description: String {
+        "cannot connect to the database \(target) over TLS: \(reason) — check database.sslmode (\(sslMode.isEmpty ? "unset" : sslMode)) "
+            + "and database.sslrootcert (\(rootCert.isEmpty ? "unset" : rootCert)): the CA must be the one that signed the server's "
+            + "certificate, and with verify-full the host name must be one the certificate names"
+    }
+
+    static func matches(_ message: String) -> Bool {
+        let m = message.lowercased()
+        return m.contains("certificate") || m.contains("ssl error") || m.contains("server does not support ssl")
     }
 }

@@ -29,6 +29,8 @@ public protocol RecordSource: AnyObject {
     var header: [String] { get }
     /// The next record, or nil at the end of the input.
     func nextRecord() throws -> RawRecord?
+    /// Bytes of the file on disk consumed so far (compressed bytes for gzip), for progress.
+    var bytesConsumed: Int { get }
 }
 
 /// An input that cannot be read as the pipeline expects, with the place.
@@ -123,6 +125,8 @@ public final class CSVReader: RecordSource {
     private static let options = UInt8(CSV_STRICT | CSV_STRICT_FINI)
     private var pendingIndex = 0
     private var recordStartLine = 1
+
+    public var bytesConsumed: Int { file.offset }
 
     /// The next record, or nil at the end of the file.
     public func nextRecord() throws -> RawRecord? {

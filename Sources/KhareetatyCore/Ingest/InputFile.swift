@@ -37,6 +37,9 @@ final class InputFile {
         return Int(count)
     }
 
+    /// Bytes of the file on disk consumed so far (compressed bytes for gzip), for progress.
+    var offset: Int { Int(gzoffset(handle)) }
+
     /// SHA-256 (hex) and size of the file as stored on disk (compressed bytes for .gz): the
     /// identity under which the ledger records an input.
     static func fingerprint(path: String) throws -> (sha256: String, bytes: Int) {

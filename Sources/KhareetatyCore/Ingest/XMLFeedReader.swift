@@ -28,6 +28,8 @@ public final class XMLFeedReader: RecordSource {
         fieldIndex = Dictionary(uniqueKeysWithValues: header.enumerated().map { ($1, $0) })
     }
 
+    public var bytesConsumed: Int { stream.offset }
+
     public func nextRecord() throws -> RawRecord? {
         while let node = try stream.next() {
             guard case .element(let name, let isEmpty, let depth) = node else { continue }

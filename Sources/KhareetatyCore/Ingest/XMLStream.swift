@@ -38,6 +38,9 @@ final class XMLStream {
 
     deinit { xmlFreeTextReader(reader) }
 
+    /// Bytes of the file consumed so far (for progress).
+    var offset: Int { file.offset }
+
     func fail(_ problem: String, line: Int? = nil) -> InputError {
         InputError(file: path, line: line ?? self.line, problem: problem)
     }

@@ -76,7 +76,8 @@ public struct Backfill {
         if pending.count < all.count {
             logger.notice("resuming: chunks already finished are skipped", metadata: ["finished": "\(all.count - pending.count)", "remaining": "\(pending.count)"])
         }
-        let progress = Progress(total: pending.count, logger: logger)
+        let progress = Progress(total: Double(pending.count), unit: "chunks", logger: logger, logEachStep: "backfill chunk done")
+        defer { progress.finish() }
         do {
             for (index, chunk) in pending.enumerated() {
                 let (start, end) = (CivilDate.isoDate(days: chunk.start), CivilDate.isoDate(days: chunk.end))
@@ -91,7 +92,7 @@ public struct Backfill {
                     try db.query("INSERT INTO \(s).backfill_chunks (backfill_key, chunk_start, chunk_end, run_id) VALUES ($1, $2, $3, $4)",
                                  [key, start, end, runID])
                 }
-                progress.advance(to: index + 1, label: "\(start)..\(end)")
+                progress.advance(to: Double(index + 1), label: "\(start)..\(end)")
                 FaultPoint.backfillAfterChunk.reach()
             }
         } catch {
@@ -104,32 +105,3 @@ public struct Backfill {
     }
 }
 
-/// Progress of long work: a bar with rate and ETA on a terminal, a log line per step otherwise
-/// (quiet enough for cron).
-final class Progress {
-    let total: Int
-    let logger: Logger
-    let started = Date()
-    let terminal = isatty(STDERR_FILENO) == 1
-
-    init(total: Int, logger: Logger) {
-        self.total = total
-        self.logger = logger
-    }
-
-    func advance(to done: Int, label: String) {
-        let elapsed = Date().timeIntervalSince(started)
-        let rate = elapsed > 0 ? Double(done) / elapsed : 0
-        let eta = rate > 0 ? Double(total - done) / rate : 0
-        if terminal {
-            let width = 30, filled = total == 0 ? width : width * done / total
-            let bar = String(repeating: "█", count: filled) + String(repeating: "·", count: width - filled)
-            let line = String(format: "\r%@ %d/%d chunks  %.1f/s  ETA %.0f s  %@", bar, done, total, rate, eta, label)
-            FileHandle.standardError.write(Data(line.utf8))
-            if done == total { FileHandle.standardError.write(Data("\n".utf8)) }
-        } else {
-            logger.info("backfill chunk done", metadata: ["chunk": .string(label), "done": "\(done)/\(total)",
-                                                         "rate_per_s": .string(String(format: "%.2f", rate)), "eta_s": .string(String(format: "%.0f", eta))])
-        }
-    }
-}

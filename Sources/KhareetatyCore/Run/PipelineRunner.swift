@@ -154,7 +154,7 @@ public struct PipelineRunner {
         logger.info("reading", metadata: ["stage": "ingest", "file": .string(path), "sha256": .string(sha256)])
 
         let pipeline = self.pipeline, batchSize = settings.batchSize
-        let pipe = BatchPipe<(rowsRead: Int, batch: IncidentBatch, seconds: Double)> { emit in
+        let pipe = BatchPipe<(rowsRead: Int, batch: IncidentBatch, seconds: Double, bytesConsumed: Int)> { emit in
             let source: RecordSource = switch pipeline.format.resolved(for: path) {
             case .xml: try XMLFeedReader(path: path)
             default: try CSVReader(path: path, delimiter: pipeline.delimiter, legacyEncoding: pipeline.legacyEncoding)
@@ -170,7 +170,7 @@ public struct PipelineRunner {
                     FaultPoint.whileReading.reach()
                     let batch = try stages.process(records)
                     let seconds = Date().timeIntervalSince(started)
-                    try emit((records.count, batch, seconds))
+                    try emit((records.count, batch, seconds, source.bytesConsumed))
                     records.removeAll(keepingCapacity: true)
                     started = Date()
                 }
@@ -180,13 +180,20 @@ public struct PipelineRunner {
         defer { pipe.close() }
 
         var load = LoadStage(store: store)
-        while let (rowsRead, batch, seconds) = try pipe.next() {
+        // A bar on a terminal (bytes of the file, rows and rows/s, time left); nothing in cron.
+        let progress = Progress(total: Double(input.bytes), unit: "bytes", logger: logger)
+        defer { progress.finish() }
+        let started = Date()
+        while let (rowsRead, batch, seconds, bytesConsumed) = try pipe.next() {
             summary.stageSeconds["ingest_clean_geocode", default: 0] += seconds
             let loadStart = Date()
             let output = try load.process(batch)
             summary.stageSeconds["load", default: 0] += Date().timeIntervalSince(loadStart)
             if input.rowsRead > 0 { FaultPoint.midCopy.reach() }
             input.rowsRead += rowsRead
+            let rate = Double(input.rowsRead) / max(Date().timeIntervalSince(started), 1e-3)
+            progress.advance(to: Double(bytesConsumed), label: URL(fileURLWithPath: path).lastPathComponent,
+                             detail: String(format: "%d rows  %.0f rows/s", input.rowsRead, rate))
             input.rowsRejected += output.rejects.count
             for reject in output.rejects { summary.rejectsByReason[reject.reason.rawValue, default: 0] += 1 }
             for incident in output.incidents { for flag in incident.flags { summary.flags[flag.rawValue, default: 0] += 1 } }

@@ -43,3 +43,59 @@ struct RunLedger {
 public enum Khareetaty {
     public static let version = "0.1.0"
 }
+
+/// The last runs from the ledger, newest first: what `khareetaty runs` prints for the on-call engineer.
+public struct RunHistory {
+    public struct Entry: Sendable, Encodable {
+        public var runID: String
+        public var kind: String
+        public var status: String
+        public var pipeline: String
+        public var startedAt: String
+        public var seconds: Double?
+        public var asOfDate: String?
+        public var rowsRead: Int?
+        public var rowsLoaded: Int?
+        public var rowsRejected: Int?
+        public var rowsDuplicate: Int?
+        public var rowsUnassigned: Int?
+        public var error: String?
+
+        enum CodingKeys: String, CodingKey {
+            case runID = "run_id", kind, status, pipeline, startedAt = "started_at", seconds, asOfDate = "as_of_date", rowsRead = "rows_read"
+            case rowsLoaded = "rows_loaded", rowsRejected = "rows_rejected", rowsDuplicate = "rows_duplicate", rowsUnassigned = "rows_unassigned", error
+        }
+    }
+
+    public static func last(_ count: Int, db: PostgresConnection, schema: String) throws -> [Entry] {
+        try db.query("""
+            SELECT run_id, kind, status, pipeline, to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS'),
+                   extract(epoch FROM finished_at - started_at)::float8, as_of_date::text,
+                   rows_read, rows_loaded, rows_rejected, rows_duplicate, rows_unassigned, error
+            FROM \(quoteIdentifier(schema)).pipeline_runs ORDER BY started_at DESC, run_id LIMIT $1
+            """, [String(count)]).rows.map { r in
+                Entry(runID: r[0]!, kind: r[1]!, status: r[2]!, pipeline: r[3]!, startedAt: r[4]!, seconds: r[5].flatMap(Double.init),
+                      asOfDate: r[6], rowsRead: r[7].flatMap(Int.init), rowsLoaded: r[8].flatMap(Int.init), rowsRejected: r[9].flatMap(Int.init),
+                      rowsDuplicate: r[10].flatMap(Int.init), rowsUnassigned: r[11].flatMap(Int.init), error: r[12])
+            }
+    }
+
+    /// Aligned columns, one run a line; the error's first line, shortened, at the end.
+    public static func table(_ entries: [Entry]) -> String {
+        let header = ["started (UTC)", "run", "kind", "status", "seconds", "as of", "read", "loaded", "rejected", "duplicates", "unassigned", "error"]
+        let rows = entries.map { e -> [String] in
+            let error = e.error.map { line in
+                let first = line.split(separator: "\n").first.map(String.init) ?? ""
+                return first.count > 80 ? String(first.prefix(79)) + "…" : first
+            } ?? ""
+            return [e.startedAt, String(e.runID.prefix(8)), e.kind, e.status, e.seconds.map { String(format: "%.1f", $0) } ?? "-",
+                    e.asOfDate ?? "-", e.rowsRead.map(String.init) ?? "-", e.rowsLoaded.map(String.init) ?? "-", e.rowsRejected.map(String.init) ?? "-",
+                    e.rowsDuplicate.map(String.init) ?? "-", e.rowsUnassigned.map(String.init) ?? "-", error]
+        }
+        let widths = header.indices.map { i in ([header] + rows).map { $0[i].count }.max()! }
+        return ([header] + rows).map { row in
+            row.enumerated().map { i, cell in i == row.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0) }
+                .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+        }.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,81 @@
+import CoreMetrics
+import Foundation
+import Logging
+import Prometheus
+
+/// The outcome of a run as a Prometheus textfile, for node_exporter's textfile collector: gauges
+/// of the last run (a batch job has no process to scrape), written through swift-metrics into a
+/// Prometheus registry, to a temporary file beside the target and renamed over it, so the
+/// collector never reads half a file.
+///
+/// `metrics.textfile` may contain `{pipeline}`, replaced by the pipeline's name, so that several
+/// pipelines keep one file each. The last-success timestamp survives a failed run: it is carried
+/// over from the previous file, so "time since the last success" keeps rising while runs fail —
+/// the alert an on-call engineer wants.
+public struct MetricsTextfile: Sendable {
+    public let path: String
+    public let pipeline: String
+
+    public init(template: String, pipeline: String) {
+        self.pipeline = pipeline
+        path = template.replacingOccurrences(of: "{pipeline}", with: pipeline)
+    }
+
+    static let lastSuccess = "khareetaty_last_success_timestamp_seconds"
+
+    /// Writes the file for a finished run: its summary when there is one (a failed run may have
+    /// none), its status and exit code.
+    public func write(summary: RunSummary?, succeeded: Bool, exitCode: Int32, finishedAt: Date = Date()) throws {
+        let registry = PrometheusCollectorRegistry()
+        let factory = PrometheusMetricsFactory(registry: registry)
+        func gauge(_ name: String, _ value: Double, _ labels: [(String, String)] = []) {
+            Gauge(label: name, dimensions: [("pipeline", pipeline)] + labels, factory: factory).record(value)
+        }
+        let now = finishedAt.timeIntervalSince1970
+        gauge("khareetaty_last_run_success", succeeded ? 1 : 0)
+        gauge("khareetaty_last_run_exit_code", Double(exitCode))
+        gauge("khareetaty_last_run_timestamp_seconds", now)
+        if let previous = succeeded ? now : previousLastSuccess() { gauge(Self.lastSuccess, previous) }
+        if let summary {
+            gauge("khareetaty_last_run_duration_seconds", summary.durationS)
+            for (fate, n) in [("read", summary.rowsRead), ("loaded", summary.rowsLoaded), ("rejected", summary.rowsRejected),
+                              ("duplicate", summary.rowsDuplicate), ("unassigned", summary.rowsUnassigned)] {
+                gauge("khareetaty_last_run_rows", Double(n), [("fate", fate)])
+            }
+            for (reason, n) in summary.rejectsByReason { gauge("khareetaty_last_run_rejected_rows", Double(n), [("reason", reason)]) }
+            for (method, n) in summary.geocodeMethods { gauge("khareetaty_last_run_geocoded_rows", Double(n), [("method", method)]) }
+            for (stage, seconds) in summary.stageSeconds { gauge("khareetaty_last_run_stage_seconds", seconds, [("stage", stage)]) }
+        }
+        let url = URL(fileURLWithPath: path)
+        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
+        try Data(registry.emitToString().utf8).write(to: temporary)
+        guard rename(temporary.path, url.path) == 0 else {
+            let problem = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(at: temporary)
+            throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "cannot rename \(temporary.path) to \(path): \(problem)"])
+        }
+    }
+
+    /// The last-success timestamp of this pipeline in the file as it is now, if any.
+    func previousLastSuccess() -> Double? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        for line in text.split(separator: "\n") where line.hasPrefix(Self.lastSuccess + "{") && line.contains("pipeline=\"\(pipeline)\"") {
+            if let value = line.split(separator: " ").last.flatMap({ Double($0) }) { return value }
+        }
+        return nil
+    }
+
+    /// Records a run's outcome if `metrics.textfile` is set; a failure to write is logged, never
+    /// turned into a failed run (the run's data are already committed or rolled back).
+    public static func record(_ settings: Settings, pipeline: String, summary: RunSummary?, error: (any Error)?, logger: Logger) {
+        guard !settings.metricsTextfile.isEmpty else { return }
+        let file = MetricsTextfile(template: settings.metricsTextfile, pipeline: pipeline)
+        let summary = summary ?? (error as? RejectRatioExceeded)?.summary
+        let exitCode = error.map { ($0 as? ExitCodeProviding)?.exitCode.rawValue ?? ExitCode.failure.rawValue } ?? 0
+        do {
+            try file.write(summary: summary, succeeded: error == nil, exitCode: exitCode)
+        } catch {
+            logger.error("cannot write the metrics textfile", metadata: ["file": .string(file.path), "error": .string("\(error)")])
+        }
+    }
+}
