@@ -13,6 +13,8 @@ packages=(
   python3-venv         # the PyPI reference packages (scripts/pyref.sh)
   postgresql-15        # the throwaway local cluster (scripts/local-db.sh)
   postgresql-15-postgis-3  # reference implementation the geometry tests compare against
+  openssl              # the TLS test's certificate authority
+  systemd              # systemd-analyze checks the example units in deploy/systemd
 )
 
 missing=()

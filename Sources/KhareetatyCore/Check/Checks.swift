@@ -63,11 +63,14 @@ public struct Checks {
         return results
     }
 
-    /// What a run does to each table, checked with has_table_privilege, plus TEMP for staging.
+    /// What a run does to each table, checked with has_table_privilege, the staging functions it
+    /// calls (migration 13: the loader role has no DDL rights of its own), plus TEMP.
     private func privileges(_ db: PostgresConnection) throws -> Result {
         let needs: [(String, String)] = [
             ("incidents", "SELECT,INSERT,DELETE"), ("incident_rejects", "INSERT"), ("district_daily", "SELECT,INSERT,DELETE"),
-            ("districts", "SELECT,INSERT,DELETE"), ("pipeline_runs", "SELECT,INSERT,UPDATE"),
+            ("districts", "SELECT,INSERT,DELETE"), ("pipeline_runs", "SELECT,INSERT,UPDATE"), ("district_trends", "SELECT,INSERT,DELETE"),
+            ("hotspot_grids", "INSERT,DELETE"), ("hotspot_cells", "INSERT,DELETE"), ("emerging_hotspots", "INSERT,DELETE"),
+            ("backfill_chunks", "SELECT,INSERT,UPDATE"),
         ]
         var missing: [String] = []
         for (table, privileges) in needs {
@@ -75,6 +78,10 @@ public struct Checks {
                 let ok = try db.query("SELECT has_table_privilege($1, $2)", [quoteIdentifier(settings.schema) + "." + table, String(privilege)]).scalar
                 if ok != "t" { missing.append("\(privilege) on \(table)") }
             }
+        }
+        for function in ["stage_begin()", "stage_month(date)", "attach_month(date)", "stage_end()"] {
+            let ok = try db.query("SELECT has_function_privilege($1, 'EXECUTE')", [quoteIdentifier(settings.schema) + "." + function]).scalar
+            if ok != "t" { missing.append("EXECUTE on \(function)") }
         }
         if try db.query("SELECT has_database_privilege(current_database(), 'TEMPORARY')").scalar != "t" {
             missing.append("TEMPORARY on the database")

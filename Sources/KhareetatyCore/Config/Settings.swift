@@ -78,18 +78,8 @@ extension SettingSpec {
                         guard isSchemaName(value) else { return false }
                         s.schema = value; return true
                     }),
-        SettingSpec(key: "database.connect_timeout_s", allowed: "an integer number of seconds from 1 to 300", secret: false,
-                    read: { String($0.connectTimeoutSeconds) },
-                    apply: { value, s in
-                        guard let n = Int(value), (1...300).contains(n) else { return false }
-                        s.connectTimeoutSeconds = n; return true
-                    }),
-        SettingSpec(key: "database.connect_retries", allowed: "an integer from 0 to 10 (retries after a failed connection, waiting 1 s, 2 s, 4 s, …)", secret: false,
-                    read: { String($0.connectRetries) },
-                    apply: { value, s in
-                        guard let n = Int(value), (0...10).contains(n) else { return false }
-                        s.connectRetries = n; return true
-                    }),
+        .integer("database.connect_timeout_s", 1...300, "an integer number of seconds from 1 to 300", \.connectTimeoutSeconds),
+        .integer("database.connect_retries", 0...10, "an integer from 0 to 10 (retries after a failed connection, waiting 1 s, 2 s, 4 s, …)", \.connectRetries),
         SettingSpec(key: "database.sslmode", allowed: "empty (the URL's or libpq's choice), " + Settings.SSLMode.allCases.map(\.rawValue).joined(separator: ", "), secret: false,
                     read: { $0.sslMode },
                     apply: { value, s in
@@ -104,12 +94,7 @@ extension SettingSpec {
                         guard !value.isEmpty else { return false }
                         s.pipelinePath = value; return true
                     }),
-        SettingSpec(key: "batch_size", allowed: "an integer number of rows from 1000 to 1000000", secret: false,
-                    read: { String($0.batchSize) },
-                    apply: { value, s in
-                        guard let n = Int(value), (1_000...1_000_000).contains(n) else { return false }
-                        s.batchSize = n; return true
-                    }),
+        .integer("batch_size", 1_000...1_000_000, "an integer number of rows from 1000 to 1000000", \.batchSize),
         SettingSpec(key: "log.level", allowed: Settings.LogLevel.allCases.map(\.rawValue).joined(separator: ", "), secret: false,
                     read: { $0.logLevel.rawValue },
                     apply: { value, s in
@@ -124,18 +109,8 @@ extension SettingSpec {
                     }),
         SettingSpec(key: "log.file", allowed: "a file path (JSON lines, rotated by size), or empty", secret: false,
                     read: { $0.logFile }, apply: { value, s in s.logFile = value; return true }),
-        SettingSpec(key: "log.file_max_bytes", allowed: "an integer number of bytes from 4096 to 1073741824", secret: false,
-                    read: { String($0.logFileMaxBytes) },
-                    apply: { value, s in
-                        guard let n = Int(value), (4096...(1 << 30)).contains(n) else { return false }
-                        s.logFileMaxBytes = n; return true
-                    }),
-        SettingSpec(key: "log.file_keep", allowed: "an integer from 1 to 100 (rotated files kept)", secret: false,
-                    read: { String($0.logFileKeep) },
-                    apply: { value, s in
-                        guard let n = Int(value), (1...100).contains(n) else { return false }
-                        s.logFileKeep = n; return true
-                    }),
+        .integer("log.file_max_bytes", 4096...(1 << 30), "an integer number of bytes from 4096 to 1073741824", \.logFileMaxBytes),
+        .integer("log.file_keep", 1...100, "an integer from 1 to 100 (rotated files kept)", \.logFileKeep),
         SettingSpec(key: "metrics.textfile", allowed: "a file path for node_exporter's textfile collector ({pipeline} is replaced), or empty", secret: false,
                     read: { $0.metricsTextfile }, apply: { value, s in s.metricsTextfile = value; return true }),
         SettingSpec(key: "inbox.dir", allowed: "a directory path, or empty", secret: false,
@@ -145,6 +120,16 @@ extension SettingSpec {
         SettingSpec(key: "inbox.quarantine_dir", allowed: "a directory path, or empty", secret: false,
                     read: { $0.quarantineDir }, apply: { value, s in s.quarantineDir = value; return true }),
     ]
+
+    /// A whole number within `range`, read from and written to `path`.
+    static func integer(_ key: String, _ range: ClosedRange<Int>, _ allowed: String,
+                        _ path: WritableKeyPath<Settings, Int> & Sendable) -> SettingSpec {
+        SettingSpec(key: key, allowed: allowed, secret: false, read: { String($0[keyPath: path]) }, apply: { value, s in
+            guard let n = Int(value), range.contains(n) else { return false }
+            s[keyPath: path] = n
+            return true
+        })
+    }
 
     static func isSchemaName(_ value: String) -> Bool {
         guard let first = value.unicodeScalars.first, value.utf8.count <= 63 else { return false }

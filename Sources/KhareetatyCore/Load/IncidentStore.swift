@@ -57,16 +57,17 @@ public final class IncidentStore {
         self.schema = schema
         self.runID = runID
         runUUID = uuid
-        try db.execute("""
-            CREATE TABLE \(table("incidents_stage")) (LIKE \(table("incidents")) INCLUDING DEFAULTS INCLUDING CONSTRAINTS,
-                seq bigint NOT NULL, maybe_repeat boolean NOT NULL) PARTITION BY RANGE (local_date)
-            """)
+        // The staging DDL goes through the schema owner's definer functions (migration 13), so the
+        // loading role needs no DDL rights of its own.
+        try db.execute("SELECT \(function("stage_begin"))()")
     }
 
     /// Drops staging without loading it (a run that loads no incidents).
     public func discard() throws {
-        try db.execute("DROP TABLE \(table("incidents_stage"))")
+        try db.execute("SELECT \(function("stage_end"))()")
     }
+
+    func function(_ name: String) -> String { quoteIdentifier(schema) + "." + quoteIdentifier(name) }
 
     func table(_ name: String) -> String { quoteIdentifier(schema) + "." + quoteIdentifier(name) }
 
@@ -87,13 +88,8 @@ public final class IncidentStore {
             let (y, m, _) = CivilDate.civil(days: Int(lastDay))
             let firstDay = Int32(CivilDate.days(year: y, month: m, day: 1))
             if stagedMonths[firstDay] == nil {
-                let month = Self.month(firstDay)
-                let isNew = try db.query("SELECT to_regclass($1) IS NULL", [table("incidents_" + month.suffix)]).scalar == "t"
+                let isNew = try db.query("SELECT \(function("stage_month"))($1::date)", [Self.month(firstDay).start]).scalar == "t"
                 stagedMonths[firstDay] = isNew
-                try db.execute("""
-                    CREATE TABLE \(table((isNew ? "incidents_" : "incidents_stage_") + month.suffix)) PARTITION OF \(table("incidents_stage"))
-                        FOR VALUES FROM ('\(month.start)') TO ('\(month.end)')
-                    """)
             }
         }
         var seq = sequence
@@ -218,20 +214,16 @@ public final class IncidentStore {
         let columns = Self.incidentColumns.joined(separator: ", ")
         for (firstDay, isNew) in stagedMonths.sorted(by: { $0.key < $1.key }) {
             let month = Self.month(firstDay)
-            if !isNew {
-                try db.execute("INSERT INTO \(table("incidents")) (\(columns)) SELECT \(columns) FROM \(table("incidents_stage_" + month.suffix))")
-                continue
+            if isNew {
+                // attach_month also analyzes the month: without statistics the daily counts below (and
+                // the aggregates) would fetch a whole new month through the index row by row.
+                try db.query("SELECT \(function("attach_month"))($1::date)", [month.start])
+            } else {
+                try db.query("""
+                    INSERT INTO \(table("incidents")) (\(columns)) SELECT \(columns) FROM \(table("incidents_stage"))
+                    WHERE local_date >= $1::date AND local_date < $2::date
+                    """, [month.start, month.end])
             }
-            let partition = table("incidents_" + month.suffix)
-            try db.execute("""
-                ALTER TABLE \(table("incidents_stage")) DETACH PARTITION \(partition);
-                ALTER TABLE \(partition) DROP COLUMN seq, DROP COLUMN maybe_repeat,
-                    ADD CONSTRAINT \(quoteIdentifier("incidents_\(month.suffix)_range")) CHECK (local_date >= '\(month.start)' AND local_date < '\(month.end)');
-                ALTER TABLE \(table("incidents")) ATTACH PARTITION \(partition) FOR VALUES FROM ('\(month.start)') TO ('\(month.end)');
-                -- A new table has no statistics: without them the daily counts below (and the
-                -- aggregates) fetch a whole month through the index row by row. Two columns are cheap.
-                ANALYZE \(partition) (local_date, district_code);
-                """)
         }
         try discard()
     }

@@ -46,14 +46,7 @@ public struct MetricsTextfile: Sendable {
             for (method, n) in summary.geocodeMethods { gauge("khareetaty_last_run_geocoded_rows", Double(n), [("method", method)]) }
             for (stage, seconds) in summary.stageSeconds { gauge("khareetaty_last_run_stage_seconds", seconds, [("stage", stage)]) }
         }
-        let url = URL(fileURLWithPath: path)
-        let temporary = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
-        try Data(registry.emitToString().utf8).write(to: temporary)
-        guard rename(temporary.path, url.path) == 0 else {
-            let problem = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(at: temporary)
-            throw CocoaError(.fileWriteUnknown, userInfo: [NSLocalizedDescriptionKey: "cannot rename \(temporary.path) to \(path): \(problem)"])
-        }
+        try AtomicFile.write(Data(registry.emitToString().utf8), to: path)
     }
 
     /// The last-success timestamp of this pipeline in the file as it is now, if any.

@@ -70,7 +70,8 @@ public struct Backfill {
         try db.query("INSERT INTO \(s).pipeline_runs (run_id, kind, status, pipeline, host, version) VALUES ($1, 'backfill', 'running', $2, $3, $4)",
                      [runID, "backfill \(CivilDate.isoDate(days: from))..\(CivilDate.isoDate(days: to))", ProcessInfo.processInfo.hostName, Khareetaty.version])
 
-        let done = Set(try db.query("SELECT chunk_start::text FROM \(s).backfill_chunks WHERE backfill_key = $1", [key]).rows.compactMap { $0[0] })
+        let done = Set(try db.query("SELECT chunk_start::text FROM \(s).backfill_chunks WHERE backfill_key = $1 AND status = 'done'",
+                                    [key]).rows.compactMap { $0[0] })
         let all = chunks
         let pending = all.filter { !done.contains(CivilDate.isoDate(days: $0.start)) }
         if pending.count < all.count {
@@ -82,15 +83,12 @@ public struct Backfill {
             for (index, chunk) in pending.enumerated() {
                 let (start, end) = (CivilDate.isoDate(days: chunk.start), CivilDate.isoDate(days: chunk.end))
                 try db.withTransaction { db in
-                    try db.execute("DROP TABLE IF EXISTS backfill_days")
-                    try db.query("CREATE TEMPORARY TABLE backfill_days ON COMMIT DROP AS SELECT d::date AS local_date FROM generate_series($1::date, $2::date, interval '1 day') d",
-                                  [start, end])
-                    try DailyCounts.rebuild(db: db, schema: settings.schema, daysTable: "backfill_days")
-                    for day in chunk.start...chunk.end {
-                        _ = try DistrictTrends.rebuild(db: db, schema: settings.schema, asOf: CivilDate.isoDate(days: day), settings: aggregate)
-                    }
-                    try db.query("INSERT INTO \(s).backfill_chunks (backfill_key, chunk_start, chunk_end, run_id) VALUES ($1, $2, $3, $4)",
-                                 [key, start, end, runID])
+                    try Self.recompute(db: db, schema: settings.schema, start: chunk.start, end: chunk.end, aggregate: aggregate)
+                    try db.query("""
+                        INSERT INTO \(s).backfill_chunks (backfill_key, chunk_start, chunk_end, run_id, worker) VALUES ($1, $2, $3, $4, $5)
+                        ON CONFLICT (backfill_key, chunk_start) DO UPDATE
+                            SET status = 'done', run_id = excluded.run_id, worker = excluded.worker, finished_at = clock_timestamp()
+                        """, [key, start, end, runID, Self.workerName])
                 }
                 progress.advance(to: Double(index + 1), label: "\(start)..\(end)")
                 FaultPoint.backfillAfterChunk.reach()
@@ -103,5 +101,90 @@ public struct Backfill {
         try db.query("UPDATE \(s).pipeline_runs SET status = 'succeeded', finished_at = clock_timestamp() WHERE run_id = $1", [runID])
         return Summary(runID: runID, chunks: all.count, skipped: all.count - pending.count, days: to - from + 1)
     }
-}
 
+    /// `district_daily` for the chunk's days, then `district_trends` as of each of them, in the
+    /// caller's transaction.
+    static func recompute(db: PostgresConnection, schema: String, start: Int, end: Int, aggregate: AggregateSettings) throws {
+        try db.execute("DROP TABLE IF EXISTS backfill_days")
+        try db.query("CREATE TEMPORARY TABLE backfill_days ON COMMIT DROP AS SELECT d::date AS local_date FROM generate_series($1::date, $2::date, interval '1 day') d",
+                     [CivilDate.isoDate(days: start), CivilDate.isoDate(days: end)])
+        try DailyCounts.rebuild(db: db, schema: schema, daysTable: "backfill_days")
+        for day in start...end {
+            _ = try DistrictTrends.rebuild(db: db, schema: schema, asOf: CivilDate.isoDate(days: day), settings: aggregate)
+        }
+    }
+
+    /// host:pid, recorded on each chunk a process finishes.
+    static let workerName = "\(ProcessInfo.processInfo.hostName):\(getpid())"
+
+    // MARK: Workers
+
+    /// Queues this range's chunks (those not done yet) for `work`, and returns how many are open.
+    public func enqueue() throws -> Int {
+        let db = try Database.connect(settings)
+        try Migrator(connection: db, schema: settings.schema).requireCurrent()
+        let s = quoteIdentifier(settings.schema)
+        for chunk in chunks {
+            try db.query("""
+                INSERT INTO \(s).backfill_chunks (backfill_key, chunk_start, chunk_end, status, run_id, finished_at)
+                VALUES ($1, $2, $3, 'open', NULL, NULL) ON CONFLICT (backfill_key, chunk_start) DO NOTHING
+                """, [key, CivilDate.isoDate(days: chunk.start), CivilDate.isoDate(days: chunk.end)])
+        }
+        return Int(try db.query("SELECT count(*) FROM \(s).backfill_chunks WHERE backfill_key = $1 AND status = 'open'", [key]).scalar ?? "0") ?? 0
+    }
+
+    public struct WorkerSummary: Sendable {
+        public var runID: String
+        public var chunks: Int
+    }
+
+    /// A backfill worker: claims open chunks one at a time with `FOR UPDATE SKIP LOCKED` and
+    /// recomputes each in the claiming transaction, until none is left. Any number of workers, on
+    /// any hosts, can run at once: a chunk is taken exactly as long as its worker's transaction
+    /// holds the row, so a worker that dies (crash, kill, lost connection) gives its chunk back
+    /// with the rollback and another worker takes it. Chunks cover disjoint days, so workers do
+    /// not get in each other's way; each holds the schema's run lock in shared mode while it works
+    /// on a chunk, so no load (which takes it exclusively) changes incidents under it.
+    public static func work(settings: Settings, aggregate: AggregateSettings, logger: Logger) throws -> WorkerSummary {
+        let runID = UUID().uuidString.lowercased()
+        var logger = logger
+        logger[metadataKey: "run_id"] = .string(runID)
+        let db = try Database.connect(settings)
+        try Migrator(connection: db, schema: settings.schema).requireCurrent()
+        let s = quoteIdentifier(settings.schema)
+        try db.query("INSERT INTO \(s).pipeline_runs (run_id, kind, status, pipeline, host, version) VALUES ($1, 'backfill', 'running', $2, $3, $4)",
+                     [runID, "backfill worker \(workerName)", ProcessInfo.processInfo.hostName, Khareetaty.version])
+        var done = 0
+        do {
+            while true {
+                let claimed: (key: String, start: String, end: String)? = try db.withTransaction { db in
+                    try db.query("SELECT pg_advisory_xact_lock_shared(hashtext($1))", [RunLock.key(settings.schema)])
+                    guard let row = try db.query("""
+                        SELECT backfill_key, chunk_start::text, chunk_end::text FROM \(s).backfill_chunks
+                        WHERE status = 'open' ORDER BY chunk_start, backfill_key LIMIT 1 FOR UPDATE SKIP LOCKED
+                        """).rows.first else { return nil }
+                    let (key, start, end) = (row[0]!, row[1]!, row[2]!)
+                    FaultPoint.workerMidChunk.reach()
+                    try recompute(db: db, schema: settings.schema, start: CivilDate.parseISODate(start)!, end: CivilDate.parseISODate(end)!,
+                                  aggregate: aggregate)
+                    try db.query("""
+                        UPDATE \(s).backfill_chunks SET status = 'done', run_id = $3, worker = $4, finished_at = clock_timestamp()
+                        WHERE backfill_key = $1 AND chunk_start = $2
+                        """, [key, start, runID, workerName])
+                    return (key, start, end)
+                }
+                guard let claimed else { break }
+                done += 1
+                logger.info("backfill chunk done", metadata: ["stage": "aggregate", "chunk": .string("\(claimed.start)..\(claimed.end)"),
+                                                             "backfill_key": .string(claimed.key)])
+            }
+        } catch {
+            _ = try? db.query("UPDATE \(s).pipeline_runs SET status = 'failed', finished_at = clock_timestamp(), error = $2 WHERE run_id = $1",
+                              [runID, String(describing: error)])
+            throw error
+        }
+        try db.query("UPDATE \(s).pipeline_runs SET status = 'succeeded', finished_at = clock_timestamp(), rows_read = $2 WHERE run_id = $1",
+                     [runID, String(done)])
+        return WorkerSummary(runID: runID, chunks: done)
+    }
+}

@@ -11,6 +11,7 @@ enum FaultPoint: String {
     case beforeFinish = "before_finish"
     case beforeCommit = "before_commit"
     case backfillAfterChunk = "backfill_after_chunk"
+    case workerMidChunk = "worker_mid_chunk"
 
     private static let armed = ProcessInfo.processInfo.environment["KHAREETATY_TEST_FAULT"]
     private static let pause = ProcessInfo.processInfo.environment["KHAREETATY_TEST_FAULT_PAUSE"].flatMap(Double.init) ?? 600

@@ -1,0 +1,84 @@
+import Foundation
+import PropertyBased
+import Testing
+@testable import KhareetatyCore
+
+/// Random and mutated bytes into the readers and the clean stage: the only acceptable outcomes
+/// are records or an `InputError` naming the file; nothing crashes or hangs, and every record read
+/// leaves the clean stage as exactly one incident or one reject.
+@Suite struct FuzzTests {
+    /// Bytes that matter to CSV, XML and UTF-8, with ordinary text between them.
+    static let byte = Gen.oneOf(
+        Gen.element(of: Array(",\"\n\r\t<>&/=; ".utf8) + [0x00, 0xFF, 0xC3, 0xA9, 0xD8, 0xB3, 0xEF, 0xBB, 0xBF, 0x80]).compactMap { $0 },
+        Gen.int(in: 0x20...0x7E).map { UInt8($0) },
+        Gen.int(in: 0...255).map { UInt8($0) }
+    )
+    static let header = "incident_id,occurred_at,category,latitude,longitude,area\n"
+
+    static func pipeline() throws -> PipelineDefinition {
+        try PipelineDefinition.load(path: try temporaryFile("fuzz.yaml", contents: """
+            name: fuzz
+            inputs: [x.csv]
+            encoding: windows-1256
+            columns: {incident_id: incident_id, occurred_at: occurred_at, category: category, lat: latitude, lon: longitude, area_name: area}
+            boundaries: {districts: b.geojson}
+
+            """))
+    }
+
+    /// Reads every record (or stops at an InputError), then cleans them: the sum must hold.
+    func readAndClean(_ makeSource: () throws -> RecordSource, file: String) throws {
+        let started = Date()
+        var records: [RawRecord] = []
+        do {
+            let source = try makeSource()
+            while let record = try source.nextRecord() {
+                records.append(record)
+                #expect(records.count < 1_000_000)
+            }
+            var stage = try CleanStage(pipeline: try Self.pipeline(), header: source.header, file: file)
+            let batch = try stage.process(records)
+            #expect(batch.incidents.count + batch.rejects.count == records.count)
+            #expect(Set(batch.incidents.map(\.sourceLine) + batch.rejects.map(\.sourceLine)).count <= records.count)
+        } catch let error as InputError {
+            #expect(error.file == file && !error.problem.isEmpty)
+        }
+        #expect(Date().timeIntervalSince(started) < 5, "a 4 KB input took over 5 s")
+    }
+
+    @Test func randomCSVBytes() async throws {
+        await propertyCheck(count: 1500, input: Gen.bool, Self.byte.array(of: 0...4000)) { withHeader, bytes in
+            let path = try temporaryFile("fuzz.csv", contents: "")
+            try Data((withHeader ? Array(Self.header.utf8) : []) + bytes).write(to: URL(fileURLWithPath: path))
+            try readAndClean({ try CSVReader(path: path, legacyEncoding: .windows1256, maxFieldBytes: 512) }, file: path)
+        }
+    }
+
+    @Test func mutatedXMLFeeds() async throws {
+        let feed = Array(try Data(contentsOf: URL(fileURLWithPath: repoPath("fixtures/incidents/xml/kuwait-feed.xml"))))
+        // Up to 12 edits at random places: overwrite, insert or delete a byte.
+        let edit = zip(Gen.int(in: 0...2), Gen.int(in: 0...(feed.count - 1)), Self.byte)
+        await propertyCheck(count: 1500, input: edit.array(of: 1...12)) { edits in
+            var bytes = feed
+            for (kind, position, byte) in edits {
+                let at = min(position, max(bytes.count - 1, 0))
+                switch kind {
+                case 0 where !bytes.isEmpty: bytes[at] = byte
+                case 1: bytes.insert(byte, at: at)
+                default: if !bytes.isEmpty { bytes.remove(at: at) }
+                }
+            }
+            let path = try temporaryFile("fuzz.xml", contents: "")
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+            try readAndClean({ try XMLFeedReader(path: path, maxFieldBytes: 512) }, file: path)
+        }
+    }
+
+    @Test func randomXMLBytes() async throws {
+        await propertyCheck(count: 500, input: Self.byte.array(of: 0...3000)) { bytes in
+            let path = try temporaryFile("fuzz.xml", contents: "")
+            try Data(Array("<incidents><incident ".utf8) + bytes).write(to: URL(fileURLWithPath: path))
+            try readAndClean({ try XMLFeedReader(path: path, maxFieldBytes: 512) }, file: path)
+        }
+    }
+}
