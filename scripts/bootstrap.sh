@@ -15,6 +15,8 @@ packages=(
   postgresql-15-postgis-3  # reference implementation the geometry tests compare against
   openssl              # the TLS test's certificate authority
   systemd              # systemd-analyze checks the example units in deploy/systemd
+  chromium             # the morning report is opened in a real browser by its test
+  fonts-dejavu-core    # glyphs for Arabic area names in that browser
 )
 
 missing=()

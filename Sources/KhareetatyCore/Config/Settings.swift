@@ -35,6 +35,8 @@ public struct Settings: Sendable {
     public var logFileMaxBytes = 10 << 20
     /// Rotated files kept besides the current one (FILE.1 … FILE.N).
     public var logFileKeep = 5
+    /// Where the morning report (HTML) of each committed run goes; empty: none.
+    public var reportDir = ""
     /// A Prometheus textfile written after each run (`{pipeline}` is replaced by its name); empty: none.
     public var metricsTextfile = ""
     /// libpq's sslmode; empty: whatever the URL or PGSSLMODE say (libpq's default: prefer).
@@ -113,6 +115,8 @@ extension SettingSpec {
         .integer("log.file_keep", 1...100, "an integer from 1 to 100 (rotated files kept)", \.logFileKeep),
         SettingSpec(key: "metrics.textfile", allowed: "a file path for node_exporter's textfile collector ({pipeline} is replaced), or empty", secret: false,
                     read: { $0.metricsTextfile }, apply: { value, s in s.metricsTextfile = value; return true }),
+        SettingSpec(key: "report.dir", allowed: "a directory for the morning report of each run (khareetaty-PIPELINE-DATE.html), or empty", secret: false,
+                    read: { $0.reportDir }, apply: { value, s in s.reportDir = value; return true }),
         SettingSpec(key: "inbox.dir", allowed: "a directory path, or empty", secret: false,
                     read: { $0.inboxDir }, apply: { value, s in s.inboxDir = value; return true }),
         SettingSpec(key: "inbox.archive_dir", allowed: "a directory path, or empty", secret: false,

@@ -12,6 +12,8 @@ public struct Gazetteer: Sendable {
     }
 
     private var keys: [String: Set<Int>] = [:]
+    /// District index → its name in Arabic: the first alias in Arabic script (for reports).
+    public private(set) var arabicNames: [Int: String] = [:]
 
     public init(districts: [District], aliasFile: String? = nil) throws {
         for (index, district) in districts.enumerated() { add(district.name, index) }
@@ -28,6 +30,9 @@ public struct Gazetteer: Sendable {
                 throw ConfigError(key: key, value: nil, source: source, problem: "no area of the boundary file has this name or code")
             }
             for alias in aliases { for target in targets { add(alias, target) } }
+            if let arabic = aliases.first(where: { $0.unicodeScalars.contains { (0x0600...0x06FF).contains($0.value) } }) {
+                for target in targets where arabicNames[target] == nil { arabicNames[target] = arabic }
+            }
         }
     }
 

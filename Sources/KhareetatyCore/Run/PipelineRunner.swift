@@ -137,6 +137,16 @@ public struct PipelineRunner {
         if rejectRatioExceeded { throw RejectRatioExceeded(summary: summary, limit: pipeline.clean.maxRejectRatio) }
         inbox?.archive(summary.inputs.map(\.path), logger: logger)
         logger.info("run committed", metadata: ["stage": "load", "rows_loaded": .stringConvertible(summary.rowsLoaded)])
+        if !settings.reportDir.isEmpty {
+            // The morning report of the night; a report that cannot be written is logged, the run stands.
+            let path = URL(fileURLWithPath: settings.reportDir).appendingPathComponent("khareetaty-\(pipeline.name)-\(summary.asOfDate).html").path
+            do {
+                try MorningReport.load(db: db, schema: settings.schema, asOf: summary.asOfDate, layer: layer).write(to: path)
+                logger.info("morning report written", metadata: ["stage": "report", "file": .string(path)])
+            } catch {
+                logger.error("cannot write the morning report", metadata: ["stage": "report", "file": .string(path), "error": .string("\(error)")])
+            }
+        }
         return summary
     }
 
