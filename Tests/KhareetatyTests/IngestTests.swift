@@ -97,6 +97,23 @@ func shell(_ executable: String, _ arguments: [String], input: Data? = nil) thro
         }
     }
 
+    @Test func oversizedRecordsAreCappedByBytesAndFields() throws {
+        // Many fields each under the field cap: the record as a whole is over its cap.
+        let wide = try temporaryFile("wide.csv", contents: "id,v\n1,2\n" + Array(repeating: String(repeating: "x", count: 900), count: 40).joined(separator: ",") + "\n")
+        do {
+            _ = try readAll(CSVReader(path: wide, maxFieldBytes: 1_000, maxRecordBytes: 20_000))
+            Issue.record("accepted an oversized record")
+        } catch let error as InputError {
+            #expect(error.line == 3 && error.problem.contains("longer than 20000 bytes"))
+        }
+        // A line of empty fields: tiny in bytes, over the field count.
+        let many = try temporaryFile("many.csv", contents: "id,v\n" + String(repeating: ",", count: 20_000) + "\n")
+        #expect(throws: InputError.self) { _ = try readAll(CSVReader(path: many)) }
+        // Under both caps nothing changes: the record is read (and rejected later for its field count).
+        let fine = try temporaryFile("fine.csv", contents: "id,v\n" + String(repeating: "a,", count: 500) + "a\n")
+        #expect(try readAll(CSVReader(path: fine)).first?.fields.count == 501)
+    }
+
     @Test func truncatedQuotedFieldNamesLineAndField() throws {
         let path = try temporaryFile("cut.csv", contents: "id,when,text\n1,2026-11-01,ok\n2,2026-11-02,\"cut off")
         do {

@@ -89,17 +89,25 @@ public final class CSVReader: RecordSource {
         let maxFieldBytes: Int
         /// (line, 0-based field index) of a field over the cap.
         var oversizedField: (line: Int, index: Int)?
-        init(decoder: FieldDecoder, maxFieldBytes: Int) {
+        /// Longest record (all its fields) accepted, and the most fields: together with the field
+        /// cap, what one line of an untrusted file can make this process hold.
+        let maxRecordBytes: Int
+        static let maxFields = 10_000
+        var recordBytes = 0
+        /// Line of a record over either cap.
+        var oversizedRecord: Int?
+        init(decoder: FieldDecoder, maxFieldBytes: Int, maxRecordBytes: Int) {
             self.decoder = decoder
             self.maxFieldBytes = maxFieldBytes
+            self.maxRecordBytes = maxRecordBytes
         }
     }
 
     public init(path: String, delimiter: UInt8 = UInt8(ascii: ","), legacyEncoding: LegacyEncoding? = nil,
-                maxFieldBytes: Int = 1 << 20) throws {
+                maxFieldBytes: Int = 1 << 20, maxRecordBytes: Int = 4 << 20) throws {
         self.path = path
         file = try InputFile(path: path)
-        state = ParseState(decoder: FieldDecoder(legacy: legacyEncoding), maxFieldBytes: maxFieldBytes)
+        state = ParseState(decoder: FieldDecoder(legacy: legacyEncoding), maxFieldBytes: maxFieldBytes, maxRecordBytes: maxRecordBytes)
         parser = .allocate(capacity: 1)
         self.delimiter = delimiter
         guard csv_init(parser, Self.options) == 0 else {
@@ -191,6 +199,7 @@ public final class CSVReader: RecordSource {
             csv_set_delim(parser, delimiter)
             state.fields.removeAll(keepingCapacity: true)
             state.encoding = .utf8
+            state.recordBytes = 0
             recordRaw.removeAll(keepingCapacity: true)
             return
         }
@@ -202,6 +211,10 @@ public final class CSVReader: RecordSource {
         if let oversized = state.oversizedField {
             throw InputError(file: path, line: oversized.line, field: fieldName(oversized.index),
                              problem: "a field is longer than \(state.maxFieldBytes) bytes (a quote that is never closed?)")
+        }
+        if let line = state.oversizedRecord {
+            throw InputError(file: path, line: line, problem: "a record is longer than \(state.maxRecordBytes) bytes or has more than "
+                             + "\(ParseState.maxFields) fields (not a CSV export of incidents?)")
         }
     }
 }
@@ -216,8 +229,16 @@ extension CSVReader {
 /// libcsv field callback: appends the field to the record in progress.
 private func onField(_ bytes: UnsafeMutableRawPointer?, _ length: Int, _ context: UnsafeMutableRawPointer?) {
     let state = Unmanaged<CSVReader.ParseState>.fromOpaque(context!).takeUnretainedValue()
-    guard let bytes, length > 0 else { state.fields.append(""); return }
+    guard let bytes, length > 0 else {
+        state.fields.append("")
+        if state.fields.count > CSVReader.ParseState.maxFields, state.oversizedRecord == nil { state.oversizedRecord = state.currentLine }
+        return
+    }
     if length > state.maxFieldBytes, state.oversizedField == nil { state.oversizedField = (state.currentLine, state.fields.count) }
+    state.recordBytes += length
+    if (state.recordBytes > state.maxRecordBytes || state.fields.count >= CSVReader.ParseState.maxFields), state.oversizedRecord == nil {
+        state.oversizedRecord = state.currentLine
+    }
     let buffer = UnsafeRawBufferPointer(start: bytes, count: min(length, state.maxFieldBytes))
     state.fields.append(state.decoder.decode(buffer, encoding: &state.encoding))
 }
@@ -228,4 +249,5 @@ private func onRecord(_ terminator: Int32, _ context: UnsafeMutableRawPointer?) 
     state.completed.append(CSVReader.Parsed(fields: state.fields, encoding: state.encoding, endLine: state.currentLine))
     state.fields.removeAll(keepingCapacity: true)
     state.encoding = .utf8
+    state.recordBytes = 0
 }
