@@ -20,6 +20,15 @@ public struct TransverseMercator: Sendable, Equatable {
     }
 
     /// PROJ string of the same projection (for the ledger and for readers who reproject).
+    /// The projection a `proj` string describes (its `+lon_0` and `+lat_0`), e.g. as stored with a grid.
+    public init?(proj: String) {
+        func value(_ key: String) -> Double? {
+            proj.split(separator: " ").first { $0.hasPrefix("+\(key)=") }.flatMap { Double($0.dropFirst(key.count + 2)) }
+        }
+        guard let lon0 = value("lon_0"), let lat0 = value("lat_0") else { return nil }
+        self.init(lon0: lon0, lat0: lat0)
+    }
+
     public var proj: String { "+proj=tmerc +lat_0=\(lat0) +lon_0=\(lon0) +k=1 +x_0=0 +y_0=0 +ellps=WGS84 +units=m" }
 
     static func meridianArc(_ phi: Double) -> Double {

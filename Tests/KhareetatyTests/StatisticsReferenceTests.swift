@@ -127,6 +127,14 @@ func pyref(_ script: String, input: Any) throws -> Any {
 }
 
 @Suite struct ProjectionReferenceTests {
+    /// The string stored with a hot-spot grid reads back as the same projection (the report uses it).
+    @Test func projStringReadsBack() {
+        for tm in [TransverseMercator(lon0: 47.5, lat0: 29.3), TransverseMercator(lon0: -122.44, lat0: 37.76)] {
+            #expect(TransverseMercator(proj: tm.proj) == tm)
+        }
+        #expect(TransverseMercator(proj: "+proj=tmerc +lat_0=29.3") == nil)
+    }
+
     /// Against PROJ (pyproj) over Kuwait's bounding box; and the distance error against the
     /// ellipsoidal (geodesic) distance stays under 0.1%.
     @Test func transverseMercatorAgreesWithPROJ() throws {

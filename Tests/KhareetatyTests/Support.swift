@@ -31,10 +31,7 @@ func withScratchSchema<T>(_ body: (PostgresConnection, String) throws -> T) thro
     let db = try connectTestDatabase()
     let schema = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(20)
     try db.execute("CREATE SCHEMA \(quoteIdentifier(String(schema)))")
-    defer {
-        _ = try? db.execute("DROP SCHEMA \(quoteIdentifier(String(schema))) CASCADE")
-        dropSchemaRoles(db, String(schema))
-    }
+    defer { Migrator.dropScratch(String(schema), db: db) }
     return try body(db, String(schema))
 }
 
@@ -122,10 +119,4 @@ func nightlyRunner(db: PostgresConnection, schema: String, asOf: String, inputs:
     var runner = PipelineRunner(settings: try testSettings(schema: schema), pipeline: pipeline, logger: .init(label: "test"))
     runner.asOfDate = asOf
     return runner
-}
-
-/// The three roles migration 13 creates for a schema are global to the cluster: drop them with
-/// the scratch schema (best effort: a role still in use elsewhere stays).
-func dropSchemaRoles(_ db: PostgresConnection, _ schema: String) {
-    for suffix in ["_owner", "_loader", "_reader"] { _ = try? db.execute("DROP ROLE IF EXISTS \(quoteIdentifier(schema + suffix))") }
 }

@@ -32,12 +32,7 @@ public enum Database {
         var wait = 1.0
         for attempt in 0...settings.connectRetries {
             do {
-                let connection = try PostgresConnection(conninfo: settings.databaseURL, defaults: connectionDefaults(settings))
-                // A run stages its rows in temporary tables; PostgreSQL's 8 MB default for their
-                // buffers makes a large load spill to temporary files. Allocated only when used,
-                // and settable only before the session's first temporary table: hence here.
-                try connection.execute("SET temp_buffers = '256MB'")
-                return connection
+                return try PostgresConnection(conninfo: settings.databaseURL, defaults: connectionDefaults(settings))
             } catch let error as PostgresError {
                 if TLSFailure.matches(error.message) {
                     throw TLSFailure(target: target, reason: error.message, sslMode: settings.sslMode, rootCert: settings.sslRootCert)

@@ -94,11 +94,9 @@ public final class IncidentStore {
         }
         var seq = sequence
         let runUUID = self.runUUID
-        // Move the filter out while the batch owns it: left shared with `self.seen`, its first write
-        // would copy all 16 MiB on every batch.
-        var seen = self.seen, maybeRepeats = self.maybeRepeats
-        self.seen = SeenFilter.placeholder
-        defer { self.seen = seen; self.maybeRepeats = maybeRepeats }
+        // What this batch stages, per input file (a batch comes from one file: the path is hashed once).
+        var file = incidents[0].sourceFile, counts = FileCounts()
+        func flushCounts() { staged[file, default: FileCounts()].merge(counts) }
         try db.withBinaryCopy(into: table("incidents_stage"), columns: Self.incidentColumns + ["seq", "maybe_repeat"]) { writer in
             for incident in incidents {
                 try writer.append(text: incident.incidentID)
@@ -124,13 +122,15 @@ public final class IncidentStore {
                 if maybeRepeat { maybeRepeats += 1 }
                 writer.append(bool: maybeRepeat)
                 try writer.endRow()
+                if incident.sourceFile != file {
+                    flushCounts()
+                    (file, counts) = (incident.sourceFile, FileCounts())
+                }
+                counts.add(method: incident.geocodeMethod.rawValue, unassigned: incident.districtCode == nil, count: 1)
             }
         }
+        flushCounts()
         sequence = seq
-        for incident in incidents {
-            staged[incident.sourceFile, default: FileCounts()].add(method: incident.geocodeMethod.rawValue,
-                                                                 unassigned: incident.districtCode == nil, count: 1)
-        }
     }
 
     /// The succeeded run that loaded an input with this SHA-256, if any.
@@ -234,6 +234,13 @@ extension IncidentStore.FileCounts {
         loaded += count
         methods[method, default: 0] += count
         if unassigned { self.unassigned += count }
+    }
+
+    mutating func merge(_ other: Self) {
+        loaded += other.loaded
+        duplicates += other.duplicates
+        unassigned += other.unassigned
+        methods.merge(other.methods, uniquingKeysWith: +)
     }
 }
 

@@ -11,9 +11,6 @@ struct SeenFilter {
     private var words: [UInt64]
     private let mask: UInt64
 
-    /// A tiny filter to stand in while the real one is moved out (see `IncidentStore.stage`).
-    static let placeholder = SeenFilter(log2Words: 0)
-
     init(log2Words: Int = 21) {
         words = [UInt64](repeating: 0, count: 1 << log2Words)
         mask = (1 << UInt64(log2Words)) - 1

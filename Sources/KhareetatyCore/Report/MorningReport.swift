@@ -20,7 +20,6 @@ public struct MorningReport: Sendable {
         public var governorate: String?
         public var geometry: MultiPolygon
         public var count7d: Int?
-        public var count28d: Int?
         public var baseline: Double?
         public var changePct: Double?
         public var trendLabel: String?
@@ -66,7 +65,7 @@ public struct MorningReport: Sendable {
         let s = quoteIdentifier(schema)
         var trends: [String: [String?]] = [:]
         for row in try db.query("""
-            SELECT district_code, count_7d::text, count_28d::text, baseline_7d::text, change_pct::text, trend_label, sen_slope::text
+            SELECT district_code, count_7d::text, baseline_7d::text, change_pct::text, trend_label, sen_slope::text
             FROM \(s).district_trends WHERE as_of_date = $1::date AND category = 'all'
             """, [asOf]).rows { trends[row[0]!] = row }
         var weekly: [String: [Int]] = [:]
@@ -81,8 +80,8 @@ public struct MorningReport: Sendable {
             let t = trends[district.code]
             return Area(code: district.code, name: district.name, arabicName: layer.gazetteer.arabicNames[index],
                         governorate: district.governorateName, geometry: district.geometry,
-                        count7d: t?[1].flatMap { Int($0) }, count28d: t?[2].flatMap { Int($0) }, baseline: t?[3].flatMap { Double($0) },
-                        changePct: t?[4].flatMap { Double($0) }, trendLabel: t?[5] ?? nil, senSlope: t?[6].flatMap { Double($0) },
+                        count7d: t?[1].flatMap { Int($0) }, baseline: t?[2].flatMap { Double($0) },
+                        changePct: t?[3].flatMap { Double($0) }, trendLabel: t?[4] ?? nil, senSlope: t?[5].flatMap { Double($0) },
                         weekly: weekly[district.code] ?? Array(repeating: 0, count: 12))
         }
 
@@ -91,7 +90,7 @@ public struct MorningReport: Sendable {
         if let g = try db.query("""
             SELECT window_days, projection, origin_x, origin_y, cell_size_m FROM \(s).hotspot_grids
             WHERE as_of_date = $1::date ORDER BY window_days LIMIT 1
-            """, [asOf]).rows.first, let tm = Self.projection(g[1]!) {
+            """, [asOf]).rows.first, let tm = TransverseMercator(proj: g[1]!) {
             window = Int(g[0]!)
             grid = (tm, Double(g[2]!)!, Double(g[3]!)!, Double(g[4]!)!)
         }
@@ -146,15 +145,6 @@ public struct MorningReport: Sendable {
         return Run(runID: id, kind: r[1]!, status: r[2]!, pipeline: r[3]!, started: r[4]!, seconds: r[5].flatMap { Double($0) },
                    read: int(6), loaded: int(7), rejected: int(8), duplicates: int(9), unassigned: int(10),
                    rejectsByReason: try pairs("rejects_by_reason"), geocodeMethods: try pairs("geocode_methods"), inputs: inputs, pipelineSHA256: r[11])
-    }
-
-    /// lon_0 and lat_0 of a stored `+proj=tmerc` string.
-    static func projection(_ proj: String) -> TransverseMercator? {
-        func value(_ key: String) -> Double? {
-            proj.split(separator: " ").first { $0.hasPrefix("+\(key)=") }.flatMap { Double($0.dropFirst(key.count + 2)) }
-        }
-        guard let lon0 = value("lon_0"), let lat0 = value("lat_0") else { return nil }
-        return TransverseMercator(lon0: lon0, lat0: lat0)
     }
 }
 

@@ -67,8 +67,8 @@ public struct Backfill {
         try RunLock.acquire(db, schema: settings.schema, wait: waitSeconds, runID: runID)
         defer { RunLock.release(db, schema: settings.schema) }
         let s = quoteIdentifier(settings.schema)
-        try db.query("INSERT INTO \(s).pipeline_runs (run_id, kind, status, pipeline, host, version) VALUES ($1, 'backfill', 'running', $2, $3, $4)",
-                     [runID, "backfill \(CivilDate.isoDate(days: from))..\(CivilDate.isoDate(days: to))", ProcessInfo.processInfo.hostName, Khareetaty.version])
+        let ledger = RunLedger(schema: settings.schema)
+        try ledger.start(db, runID: runID, kind: "backfill", pipeline: "backfill \(CivilDate.isoDate(days: from))..\(CivilDate.isoDate(days: to))")
 
         let done = Set(try db.query("SELECT chunk_start::text FROM \(s).backfill_chunks WHERE backfill_key = $1 AND status = 'done'",
                                     [key]).rows.compactMap { $0[0] })
@@ -94,11 +94,10 @@ public struct Backfill {
                 FaultPoint.backfillAfterChunk.reach()
             }
         } catch {
-            _ = try? db.query("UPDATE \(s).pipeline_runs SET status = 'failed', finished_at = clock_timestamp(), error = $2 WHERE run_id = $1",
-                              [runID, String(describing: error)])
+            ledger.fail(db, runID: runID, error: String(describing: error))
             throw error
         }
-        try db.query("UPDATE \(s).pipeline_runs SET status = 'succeeded', finished_at = clock_timestamp() WHERE run_id = $1", [runID])
+        try ledger.succeed(db, runID: runID)
         return Summary(runID: runID, chunks: all.count, skipped: all.count - pending.count, days: to - from + 1)
     }
 
@@ -152,8 +151,8 @@ public struct Backfill {
         let db = try Database.connect(settings)
         try Migrator(connection: db, schema: settings.schema).requireCurrent()
         let s = quoteIdentifier(settings.schema)
-        try db.query("INSERT INTO \(s).pipeline_runs (run_id, kind, status, pipeline, host, version) VALUES ($1, 'backfill', 'running', $2, $3, $4)",
-                     [runID, "backfill worker \(workerName)", ProcessInfo.processInfo.hostName, Khareetaty.version])
+        let ledger = RunLedger(schema: settings.schema)
+        try ledger.start(db, runID: runID, kind: "backfill", pipeline: "backfill worker \(workerName)")
         var done = 0
         do {
             while true {
@@ -179,12 +178,10 @@ public struct Backfill {
                                                              "backfill_key": .string(claimed.key)])
             }
         } catch {
-            _ = try? db.query("UPDATE \(s).pipeline_runs SET status = 'failed', finished_at = clock_timestamp(), error = $2 WHERE run_id = $1",
-                              [runID, String(describing: error)])
+            ledger.fail(db, runID: runID, error: String(describing: error))
             throw error
         }
-        try db.query("UPDATE \(s).pipeline_runs SET status = 'succeeded', finished_at = clock_timestamp(), rows_read = $2 WHERE run_id = $1",
-                     [runID, String(done)])
+        try ledger.succeed(db, runID: runID)
         return WorkerSummary(runID: runID, chunks: done)
     }
 }

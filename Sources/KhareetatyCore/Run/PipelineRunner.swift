@@ -193,7 +193,7 @@ public struct PipelineRunner {
         // A bar on a terminal (bytes of the file, rows and rows/s, time left); nothing in cron.
         let progress = Progress(total: Double(input.bytes), unit: "bytes", logger: logger)
         defer { progress.finish() }
-        let started = Date()
+        let started = Date(), label = URL(fileURLWithPath: path).lastPathComponent
         while let (rowsRead, batch, seconds, bytesConsumed) = try pipe.next() {
             summary.stageSeconds["ingest_clean_geocode", default: 0] += seconds
             let loadStart = Date()
@@ -202,8 +202,7 @@ public struct PipelineRunner {
             if input.rowsRead > 0 { FaultPoint.midCopy.reach() }
             input.rowsRead += rowsRead
             let rate = Double(input.rowsRead) / max(Date().timeIntervalSince(started), 1e-3)
-            progress.advance(to: Double(bytesConsumed), label: URL(fileURLWithPath: path).lastPathComponent,
-                             detail: String(format: "%d rows  %.0f rows/s", input.rowsRead, rate))
+            progress.advance(to: Double(bytesConsumed), label: label, detail: String(format: "%d rows  %.0f rows/s", input.rowsRead, rate))
             input.rowsRejected += output.rejects.count
             for reject in output.rejects { summary.rejectsByReason[reject.reason.rawValue, default: 0] += 1 }
             for incident in output.incidents { for flag in incident.flags { summary.flags[flag.rawValue, default: 0] += 1 } }

@@ -52,11 +52,7 @@ public struct Replay {
         scratch.schema = "replay_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "").prefix(16)
         let db = try Database.connect(scratch)
         try db.execute("SET TIME ZONE 'UTC'")
-        defer {
-            _ = try? db.execute("DROP SCHEMA IF EXISTS \(quoteIdentifier(scratch.schema)) CASCADE")
-            // Migration 13's roles belong to the cluster, not the schema: they go with it.
-            for suffix in ["_owner", "_loader", "_reader"] { _ = try? db.execute("DROP ROLE IF EXISTS \(quoteIdentifier(scratch.schema + suffix))") }
-        }
+        defer { Migrator.dropScratch(scratch.schema, db: db) }
         try Migrator(connection: db, schema: scratch.schema).migrate()
 
         var runner = PipelineRunner(settings: scratch, pipeline: pipeline, logger: logger)

@@ -33,6 +33,11 @@ struct RunLedger {
                   summary.asOfDate.isEmpty ? nil : summary.asOfDate])
     }
 
+    /// A run without accounting (a backfill, a backfill worker) that finished.
+    func succeed(_ db: PostgresConnection, runID: String) throws {
+        try db.query("UPDATE \(table) SET status = 'succeeded', finished_at = clock_timestamp() WHERE run_id = $1", [runID])
+    }
+
     /// Best effort, in its own transaction after the run's was rolled back.
     func fail(_ db: PostgresConnection, runID: String, error: String) {
         _ = try? db.query("UPDATE \(table) SET status = 'failed', finished_at = clock_timestamp(), error = $2 WHERE run_id = $1",

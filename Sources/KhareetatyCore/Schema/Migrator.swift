@@ -10,6 +10,15 @@ public struct MigrationError: ExitCodeProviding, CustomStringConvertible, Sendab
 /// Applies `Migration.all` to one schema, recording them in `schema_migrations`.
 /// Idempotent; safe against a concurrent migrator (a transaction-scoped advisory lock per schema).
 public struct Migrator {
+    /// The roles migration 13 creates for `schema` (global to the cluster, not inside the schema).
+    public static func roles(of schema: String) -> [String] { ["_owner", "_loader", "_reader"].map { schema + $0 } }
+
+    /// Drops a scratch schema and its roles (best effort: a role still used elsewhere stays).
+    public static func dropScratch(_ schema: String, db: PostgresConnection) {
+        _ = try? db.execute("DROP SCHEMA IF EXISTS \(quoteIdentifier(schema)) CASCADE")
+        for role in roles(of: schema) { _ = try? db.execute("DROP ROLE IF EXISTS \(quoteIdentifier(role))") }
+    }
+
     public let connection: PostgresConnection
     public let schema: String
     public let migrations: [Migration]
