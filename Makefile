@@ -5,7 +5,7 @@ SWIFT      ?= swift
 LOCALDB    := scripts/local-db.sh
 BIN        := .build/debug/khareetaty
 
-.PHONY: run test bench report-screenshot build bootstrap db db-stop db-status clean-db
+.PHONY: run test bench eval report-screenshot build bootstrap db db-stop db-status clean-db
 
 ## run: the nightly pipeline on the bundled fixtures, against the local database
 run: bootstrap build
@@ -23,6 +23,11 @@ test: bootstrap
 ## bench: the geocode kernel and whole runs at 1M/5M incidents, written into docs/BENCHMARKS.md
 bench: bootstrap
 	@bench/run.sh
+
+## eval: the hot-spot method on simulated data (false alarms, planted clusters), into docs/ANALYTICS.md
+eval: bootstrap
+	$(SWIFT) build -c release --product khareetaty-bench
+	.build/release/khareetaty-bench eval --seeds 20 --out docs/ANALYTICS.md
 
 ## report-screenshot: docs/report.png, the fixture's morning report in headless Chromium
 report-screenshot: bootstrap

@@ -133,6 +133,7 @@ func usage() -> Never {
     FileHandle.standardError.write(Data("""
         usage: khareetaty-bench geocode [--points N] [--pipeline FILE]
                khareetaty-bench generate --rows N --out FILE [--messy SHARE] [--seed S] [--pipeline FILE]
+               khareetaty-bench eval [--seeds N] [--out FILE] [--pipeline FILE]
 
         """.utf8))
     exit(2)

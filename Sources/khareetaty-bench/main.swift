@@ -1,6 +1,7 @@
 // khareetaty-bench: benchmarks of the product's hand-rolled kernels (run by `make bench`).
 //   khareetaty-bench geocode [--points N] [--pipeline FILE]    the kernel: a Markdown table for docs/BENCHMARKS.md
 //   khareetaty-bench generate --rows N --out FILE [...]       synthetic incidents for the whole-run benchmarks (Generate.swift)
+//   khareetaty-bench eval [--seeds N] [--out docs/ANALYTICS.md] the hot-spot method on simulated data (Evaluate.swift, `make eval`)
 import Foundation
 import Geo
 import KhareetatyCore
@@ -77,5 +78,6 @@ func geocodeBench() throws {
 switch CommandLine.arguments.dropFirst().first {
 case "geocode": try geocodeBench()
 case "generate": try generateIncidents()
+case "eval": try evaluate()
 default: usage()
 }

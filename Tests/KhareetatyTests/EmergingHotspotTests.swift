@@ -39,22 +39,27 @@ import Testing
         #expect(EmergingPattern.allCases.count == 17)
     }
 
-    @Test func theFixtureRunFillsAllHotSpotTables() throws {
+    /// The fixture holds 24 days: four weekly steps, fewer than the ten an emerging pattern needs.
+    /// Its grid row says so, and not one pattern is named (the old method named hundreds).
+    @Test func theFixtureIsTooShortForEmergingPatterns() throws {
         try withScratchSchema { db, schema in
             let runner = try nightlyRunner(db: db, schema: schema, asOf: "2026-11-24")
             let summary = try runner.run()
             let s = quoteIdentifier(schema)
-            for table in ["district_trends", "hotspot_grids", "hotspot_cells", "emerging_hotspots"] {
+            for table in ["district_trends", "hotspot_grids", "hotspot_cells"] {
                 #expect(try db.query("SELECT count(*) > 0 FROM \(s).\(table) WHERE as_of_date = '2026-11-24'").scalar == "t", "\(table) is empty")
             }
-            #expect(summary.emergingCells > 0)
-            let patterns = try db.query("SELECT DISTINCT pattern FROM \(s).emerging_hotspots").rows.compactMap { $0[0] }
-            #expect(patterns.allSatisfy { EmergingPattern(rawValue: $0) != nil })
+            let row = try db.query("SELECT status, steps_with_data, window_days FROM \(s).hotspot_grids WHERE analysis = 'emerging'").rows
+            #expect(row.count == 1 && row[0][0] == "insufficient_data" && row[0][2] == "84", "\(row)")
+            #expect(Int(row.first?[1] ?? "99")! < 10)
+            #expect(summary.emergingCells == 0)
+            #expect(try db.query("SELECT count(*) FROM \(s).emerging_hotspots").scalar == "0")
+            #expect(summary.hotspotAnalyses.contains { $0.hasPrefix("emerging hot spots, 12 weeks: insufficient data") }, "\(summary.hotspotAnalyses)")
             // Re-running the same as-of date replaces, never duplicates.
             var again = runner
             again.force = true
             _ = try again.run()
-            #expect(try db.query("SELECT count(*) FROM \(s).emerging_hotspots").scalar == String(summary.emergingCells))
+            #expect(try db.query("SELECT count(*) FROM \(s).hotspot_grids WHERE as_of_date = '2026-11-24'").scalar == "3")
         }
     }
 }

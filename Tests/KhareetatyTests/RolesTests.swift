@@ -49,7 +49,7 @@ import Testing
             runner.force = true
             let second = try runner.run()
             #expect(first.rowsLoaded > 300 && second.accountingHolds && second.rowsLoaded == first.rowsLoaded)
-            _ = try Backfill(from: "2026-10-01", to: "2026-11-24", settings: settings, logger: Logger(label: "test")).run()
+            _ = try Backfill(from: "2026-10-01", to: "2026-11-24", settings: settings, pipeline: pipeline, logger: Logger(label: "test")).run()
             let asLoader = try PostgresConnection(conninfo: settings.databaseURL)
             #expect(try asLoader.query("SELECT current_user").scalar == loader)
             #expect(try asLoader.query("SELECT count(*) FROM \(s).incidents").scalar == String(first.rowsLoaded))

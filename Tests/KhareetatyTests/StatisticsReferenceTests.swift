@@ -112,6 +112,28 @@ func pyref(_ script: String, input: Any) throws -> Any {
             #expect(compared > 1000)
             // The history covers the 12 weeks: every row has real statistics, none is insufficient.
             #expect(try db.query("SELECT count(*) FROM \(s).district_trends WHERE mk_z IS NULL").scalar == "0")
+            // The change label follows the exact test: count_7d of the five weeks' total ~ Binomial(total, 1/5),
+            // twice the smaller tail (scipy's binomial distribution).
+            let labelled = try db.query("""
+                SELECT change_label, count_7d, (baseline_7d * 4)::int, change_p FROM \(s).district_trends WHERE as_of_date = '2025-06-30'
+                """).rows
+            let pScript = """
+                import json, sys
+                from scipy.stats import binom
+                print(json.dumps([min(1.0, 2 * min(binom.sf(a - 1, a + b, 0.2), binom.cdf(a, a + b, 0.2))) if a + b > 0 else 1.0
+                                  for a, b in json.load(sys.stdin)]))
+                """
+            let exact = try #require(try pyref(pScript, input: labelled.map { [Int($0[1]!)!, Int($0[2]!)!] }) as? [Double])
+            var verdicts: Set<String> = []
+            for (row, e) in zip(labelled, exact) {
+                let (label, count, base, p) = (row[0]!, Int(row[1]!)!, Int(row[2]!)!, Double(row[3]!)!)
+                verdicts.insert(label)
+                #expect(abs(p - e) <= 1e-9 * max(e, 1e-300), "\(row): ours \(p), scipy \(e)")
+                if count + base < DistrictTrends.minimumForChange { #expect(label == "too_few") }
+                else if p < 0.05 { #expect(label == (Double(count) > Double(base) / 4 ? "increase" : "decrease")) }
+                else { #expect(label == "no_change") }
+            }
+            #expect(verdicts.count >= 3 && verdicts.contains("no_change"), "\(verdicts)")
         }
     }
 
@@ -246,7 +268,7 @@ func pyref(_ script: String, input: Any) throws -> Any {
 }
 
 /// The bundled fixture run fills the hot-spot tables, and the stored z-scores are exactly what
-/// esda computes from the stored grid definition and counts (the full Kuwait grid, 500 m cells).
+/// esda computes from the stored grid definition and counts.
 @Suite struct HotspotTablesTests {
     @Test func storedZScoresRecomputeWithEsda() throws {
         try withScratchSchema { db, schema in
@@ -254,18 +276,26 @@ func pyref(_ script: String, input: Any) throws -> Any {
             #expect(summary.hotspotCells > 0)
             let pipeline = try PipelineDefinition.load(path: repoPath("pipelines/nightly.yaml"))
             let s = quoteIdentifier(schema)
-            let grids = try db.query("SELECT window_days, n_cells, cell_size_m, origin_x, origin_y, projection FROM \(s).hotspot_grids ORDER BY 1").rows
+            let grids = try db.query("""
+                SELECT window_days, n_cells, cell_size_m, projection, crs, study_areas FROM \(s).hotspot_grids WHERE analysis = 'hotspot' ORDER BY 1
+                """).rows
             #expect(grids.map { $0[0] } == ["7", "28"])
+            let g = try #require(grids.last)
+            #expect(g[4] == "EPSG:32638")
 
+            // The grid again, from what the row says: the stored CRS, cell size and study areas.
             let layer = try DistrictLayer.load(pipeline.boundaries)
-            let grid = HotspotGrid(layer: layer, cellMetres: 500)
-            #expect(grids.allSatisfy { $0[1] == String(grid.cells.count) && $0[5] == grid.projection.proj })
-            var slotOf: [Int32: Int] = [:]
-            for (slot, cell) in grid.cells.enumerated() { slotOf[cell] = slot }
+            let study = try Hotspots.studyDistricts(db: db, schema: schema, asOf: "2026-11-24", layer: layer, settings: pipeline.aggregate.hotspot)
+            #expect(String(study.count) == g[5])
+            let projection = try #require(TransverseMercator(proj: g[3]!))
+            let grid = HotspotGrid(layer: layer, studyDistricts: study, projection: projection, cellMetres: Double(g[2]!)!)
+            #expect(String(grid.cells.count) == g[1])
+            var slotOf: [String: Int] = [:]
+            for (slot, cell) in grid.cells.enumerated() { slotOf["\(cell.col),\(cell.row)"] = slot }
 
             let stored = try db.query("SELECT cell_col, cell_row, incident_count, gi_z, gi_bin FROM \(s).hotspot_cells WHERE window_days = 28").rows
             var counts = [Double](repeating: 0, count: grid.cells.count)
-            for row in stored { counts[slotOf[Int32(Int(row[1]!)! * grid.columns + Int(row[0]!)!)]!] = Double(row[2]!)! }
+            for row in stored { counts[try #require(slotOf["\(row[0]!),\(row[1]!)"])] = Double(row[2]!)! }
             #expect(counts.reduce(0, +) > 300, "the 28-day window holds the fixture's incidents")
             let script = """
                 import json, sys, warnings
@@ -277,14 +307,14 @@ func pyref(_ script: String, input: Any) throws -> Any {
                 idx = data["stored"]
                 print(json.dumps([float(g.Zs[i]) for i in idx]))
                 """
-            let storedSlots = stored.map { slotOf[Int32(Int($0[1]!)! * grid.columns + Int($0[0]!)!)]! }
+            let storedSlots = stored.map { slotOf["\($0[0]!),\($0[1]!)"]! }
             let reference = try #require(try pyref(script, input: ["y": counts, "neighbours": grid.neighbours.map { $0.map(Int.init) },
                                                                   "stored": storedSlots]) as? [Double])
             for (row, e) in zip(stored, reference) {
                 let z = Double(row[3]!)!
                 #expect(abs(z - e) <= 1e-9 * max(1, abs(e)), "cell \(row[0]!),\(row[1]!): stored \(z), esda \(e)")
             }
-            // Every stored cell has incidents or a non-zero bin; the polygons are closed rings.
+            // Every stored cell has incidents or a non-zero bin.
             #expect(stored.allSatisfy { $0[2] != "0" || $0[4] != "0" })
         }
     }

@@ -120,3 +120,14 @@ func nightlyRunner(db: PostgresConnection, schema: String, asOf: String, inputs:
     runner.asOfDate = asOf
     return runner
 }
+
+/// pipelines/nightly.yaml with `aggregate.tables` replaced (paths made absolute), written to a
+/// temporary file: for tests whose subject is not the derived tables they leave out.
+func nightlyPipeline(tables: String) throws -> String {
+    let text = try String(contentsOfFile: repoPath("pipelines/nightly.yaml"), encoding: .utf8)
+        .replacingOccurrences(of: "../", with: repoRoot.path + "/")
+        .split(separator: "\n", omittingEmptySubsequences: false)
+        .map { $0.hasPrefix("  tables:") ? "  tables: \(tables)" : String($0) }
+        .joined(separator: "\n")
+    return try temporaryFile("nightly-\(UUID().uuidString.prefix(6)).yaml", contents: text)
+}

@@ -1,4 +1,5 @@
 import Foundation
+import Geo
 import Postgres
 
 /// The 17 patterns of ArcGIS "Emerging Hot Spot Analysis" (see docs/EMERGING_HOTSPOTS.md for the
@@ -48,37 +49,41 @@ public enum EmergingPattern: String, Sendable, CaseIterable {
     }
 }
 
-/// `emerging_hotspots` for one as-of date: Gi* per cell for each of the last `weeks` weekly
-/// windows (the latest ending on the as-of date), the Mann-Kendall trend of each cell's z-scores,
-/// and its pattern. Stored: every cell with a pattern or any incident in those weeks.
+/// `emerging_hotspots` for one as-of date: the space-time analysis of the last `weeks` weekly
+/// steps (the latest ending on the as-of date; `EmergingAnalysis`), the Mann-Kendall trend of each
+/// cell's z-scores and its pattern. Its grid row says whether there were enough steps with data;
+/// without them nothing is stored but that row. Stored: every cell with a pattern or any incident.
 enum EmergingHotspots {
-    static func rebuild(db: PostgresConnection, schema: String, asOf: String, grid: HotspotGrid, settings: AggregateSettings) throws -> Int {
+    static func rebuild(db: PostgresConnection, schema: String, asOf: String, layer: DistrictLayer, settings: AggregateSettings,
+                        cache: HotspotAnalysis.GridCache) throws -> (cells: Int, grid: GridRow) {
         let s = quoteIdentifier(schema)
         let weeks = settings.trendWeeks
-        var counts = [[Double]](repeating: [Double](repeating: 0, count: grid.cells.count), count: weeks)
-        try db.forEachRow("""
-            SELECT lat, lon, ($1::date - local_date) / 7 FROM \(s).incidents
-            WHERE local_date BETWEEN $1::date - ($2::int * 7 - 1) AND $1::date AND lat IS NOT NULL
-            """, [asOf, String(weeks)]) { row in
-            guard let lat = row[0].flatMap(Double.init), let lon = row[1].flatMap(Double.init), let back = row[2].flatMap(Int.init),
-                  let slot = grid.slot(of: .init(lon: lon, lat: lat)) else { return }
-            counts[weeks - 1 - back][slot] += 1  // oldest week first
+        var steps = [[GeoPoint]](repeating: [], count: weeks)
+        for (point, back) in try Hotspots.points(db: db, schema: schema, asOf: asOf, days: weeks * 7) {
+            steps[weeks - 1 - back / 7].append(point)  // oldest week first
         }
-        let z = counts.map { GetisOrd.zScores($0, neighbours: grid.neighbours) }
-        let bins = z.map { GetisOrd.bins(z: $0, fdr: settings.fdr) }
+        let study = try Hotspots.studyDistricts(db: db, schema: schema, asOf: asOf, layer: layer, settings: settings.hotspot)
+        let analysis = EmergingAnalysis.run(steps: steps, layer: layer, study: study, settings: settings.hotspot, fdr: settings.fdr, cache: cache)
         try db.query("DELETE FROM \(s).emerging_hotspots WHERE as_of_date = $1::date", [asOf])
-        return try db.withCopy(into: "\(s).emerging_hotspots", columns: ["as_of_date", "cell_col", "cell_row", "weeks", "mk_tau", "mk_z", "mk_p", "pattern"]) { writer in
+        try db.query("DELETE FROM \(s).hotspot_grids WHERE as_of_date = $1::date AND analysis = 'emerging'", [asOf])
+        let row = GridRow(analysis: "emerging", windowDays: 7 * weeks, status: analysis.status, incidents: analysis.incidents,
+                          scale: analysis.scale, grid: analysis.grid, studyAreas: study.count, counts: analysis.counts.last ?? [],
+                          settings: settings, stepsWithData: analysis.stepsWithData)
+        try row.insert(db: db, schema: schema, asOf: asOf)
+        guard analysis.status == .ok else { return (0, row) }
+        let grid = analysis.grid
+        let written = try db.withCopy(into: "\(s).emerging_hotspots", columns: ["as_of_date", "cell_col", "cell_row", "weeks", "mk_tau", "mk_z", "mk_p", "pattern"]) { writer in
             for (slot, cell) in grid.cells.enumerated() {
-                let cellBins = (0..<weeks).map { bins[$0][slot] }
-                let hadIncidents = (0..<weeks).contains(where: { counts[$0][slot] > 0 })
+                let cellBins = (0..<weeks).map { analysis.bins[$0][slot] }
+                let hadIncidents = (0..<weeks).contains(where: { analysis.counts[$0][slot] > 0 })
                 // Never significant and never an incident: no pattern, nothing to store.
                 if !hadIncidents && cellBins.allSatisfy({ $0 == 0 }) { continue }
-                let series = (0..<weeks).map { z[$0][slot] }
+                let series = (0..<weeks).map { analysis.z[$0][slot] }
                 let (pattern, trend) = EmergingPattern.classify(bins: cellBins, z: series, alpha: settings.alpha)
                 guard pattern != .noPattern || hadIncidents else { continue }
                 try writer.append(asOf)
-                try writer.append(Int(cell) % grid.columns)
-                try writer.append(Int(cell) / grid.columns)
+                try writer.append(cell.col)
+                try writer.append(cell.row)
                 try writer.append(weeks)
                 try writer.append(trend?.tau)
                 try writer.append(trend?.z)
@@ -87,5 +92,6 @@ enum EmergingHotspots {
                 try writer.endRow()
             }
         }
+        return (written, row)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Geo
 
 /// Getis-Ord Gi* (Ord & Getis 1995) with binary weights that include the cell itself — the
 /// statistic of ArcGIS "Hot Spot Analysis" and of PySAL's `esda.G_Local(y, w, star=True,
@@ -8,6 +9,12 @@ import Foundation
 ///
 /// with x̄ the mean and S the population standard deviation of all n cells. When every cell has
 /// the same count, S = 0 and there is no pattern: every z is 0.
+///
+/// The z-score is reported, but significance never comes from its normal approximation, which
+/// fails on sparse, zero-inflated counts (hundreds of "99 %" cells in random data). It comes from
+/// the distribution of the local sum L_i = x_i + Σ_neighbours x_j under a null model
+/// (docs/ANALYTICS.md): exact under complete spatial randomness (`csrTails`), or by Monte Carlo
+/// conditional permutation as esda computes `p_sim` (`permutationTails`).
 public enum GetisOrd {
     public static func zScores(_ x: [Double], neighbours: [[Int32]]) -> [Double] {
         let n = Double(x.count)
@@ -23,14 +30,103 @@ public enum GetisOrd {
         }
     }
 
-    /// Two-sided p-value of a z-score.
+    /// Two-sided p-value of a z-score under the normal approximation (reported by esda as p_norm;
+    /// not used for significance).
     public static func pValue(_ z: Double) -> Double { erfc(abs(z) / 2.0.squareRoot()) }
 
-    /// Confidence bins ±3 (99%), ±2 (95%), ±1 (90%), 0. With `fdr`, the Benjamini–Hochberg false
-    /// discovery rate correction decides the critical p-value of each level, as ArcGIS does: at level
-    /// α, a cell is significant when its p is at most p₍ₖ₎, the largest sorted p with p₍ₖ₎ ≤ k/n · α.
-    public static func bins(z: [Double], fdr: Bool) -> [Int] {
-        let p = z.map(pValue)
+    /// One-sided tail probabilities of a cell's local sum under the null: `hot` = P(L ≥ observed),
+    /// `cold` = P(L ≤ observed). Ties count in both tails, so sparse data is judged conservatively.
+    public struct Tails: Sendable, Equatable {
+        public var hot: Double
+        public var cold: Double
+        public init(hot: Double, cold: Double) { self.hot = hot; self.cold = cold }
+        /// Two-sided p: twice the smaller tail, at most 1.
+        public var p: Double { min(1, 2 * min(hot, cold)) }
+        /// +1 when the smaller tail is the upper one (more than expected), −1 the lower, 0 neither.
+        public var sign: Int { hot < cold ? 1 : (cold < hot ? -1 : 0) }
+    }
+
+    /// Local sums x_i + Σ_neighbours x_j.
+    public static func localSums(_ x: [Double], neighbours: [[Int32]]) -> [Double] {
+        x.indices.map { i in neighbours[i].reduce(x[i]) { $0 + x[Int($1)] } }
+    }
+
+    /// Exact tails under complete spatial randomness over the study area: each of the N incidents
+    /// of the window lies independently at a uniform point of it, so with `share[j]` the fraction of
+    /// the study area in cell j, the local sum of cell i is Binomial(N, Σ_{j ∈ i and its neighbours}
+    /// share[j]). This is the limit of permuting the incidents' locations infinitely many times:
+    /// no Monte Carlo error, no seed, and valid however sparse the counts are.
+    public static func csrTails(counts x: [Double], neighbours: [[Int32]], share: [Double]) -> [Tails] {
+        let total = share.reduce(0, +)
+        let n = Int(x.reduce(0, +).rounded())
+        return x.indices.map { i in
+            let q = neighbours[i].reduce(share[i]) { $0 + share[Int($1)] } / total
+            let k = Int(neighbours[i].reduce(x[i]) { $0 + x[Int($1)] }.rounded())
+            return Tails(hot: Binomial.upperTail(k, trials: n, probability: q), cold: Binomial.lowerTail(k, trials: n, probability: q))
+        }
+    }
+
+    /// Monte Carlo conditional permutation, as esda's `crand` for `G_Local(star=True)`: x_i is held
+    /// fixed and its k_i neighbours' values are drawn without replacement from the other n − 1
+    /// cells, `permutations` times from a generator seeded with `seed`, so a run is reproducible.
+    /// Tails are (1 + #{simulated ≥ observed}) / (permutations + 1) and the same with ≤ (esda's
+    /// `alternative="greater"` and `"lesser"`). Cells with the same (k_i, x_i) share one set of
+    /// draws, as all of esda's cells share one set of permuted ids: their null distribution is the same.
+    public static func permutationTails(counts x: [Double], neighbours: [[Int32]], permutations: Int, seed: UInt64) -> [Tails] {
+        let n = x.count
+        guard n > 1, permutations > 0 else { return x.map { _ in Tails(hot: 1, cold: 1) } }
+        struct Key: Hashable { var k: Int; var value: Double }
+        var representative: [Key: Int] = [:]
+        for i in x.indices where representative[Key(k: neighbours[i].count, value: x[i])] == nil { representative[Key(k: neighbours[i].count, value: x[i])] = i }
+        var generator = SplitMix64(seed: seed)
+        var simulations: [Key: [Double]] = [:]
+        for (key, excluded) in representative.sorted(by: { ($0.key.k, $0.key.value) < ($1.key.k, $1.key.value) }) {
+            let k = min(key.k, n - 1)
+            var sums = [Double](repeating: 0, count: permutations)
+            var chosen = [Int](repeating: 0, count: k)
+            for p in 0..<permutations {
+                var sum = key.value
+                for m in 0..<k {
+                    var index: Int
+                    repeat {
+                        index = Int(generator.next() % UInt64(n - 1))
+                    } while chosen[0..<m].contains(index)
+                    chosen[m] = index
+                    sum += x[index < excluded ? index : index + 1]
+                }
+                sums[p] = sum
+            }
+            sums.sort()
+            simulations[key] = sums
+        }
+        let observed = localSums(x, neighbours: neighbours)
+        return x.indices.map { i in
+            let sims = simulations[Key(k: neighbours[i].count, value: x[i])]!
+            let below = lowerBound(sims, observed[i])            // #{sim < observed}
+            let notAbove = upperBound(sims, observed[i])         // #{sim ≤ observed}
+            let denominator = Double(permutations + 1)
+            return Tails(hot: Double(permutations - below + 1) / denominator, cold: Double(notAbove + 1) / denominator)
+        }
+    }
+
+    static func lowerBound(_ sorted: [Double], _ value: Double) -> Int {
+        var (lo, hi) = (0, sorted.count)
+        while lo < hi { let mid = (lo + hi) / 2; if sorted[mid] < value { lo = mid + 1 } else { hi = mid } }
+        return lo
+    }
+
+    static func upperBound(_ sorted: [Double], _ value: Double) -> Int {
+        var (lo, hi) = (0, sorted.count)
+        while lo < hi { let mid = (lo + hi) / 2; if sorted[mid] <= value { lo = mid + 1 } else { hi = mid } }
+        return lo
+    }
+
+    /// Confidence bins ±3 (99%), ±2 (95%), ±1 (90%), 0 from two-sided p-values and the side of each
+    /// cell. With `fdr`, the Benjamini–Hochberg false discovery rate correction decides the
+    /// critical p-value of each level, as ArcGIS does: at level α, a cell is significant when its p
+    /// is at most p₍ₖ₎, the largest sorted p with p₍ₖ₎ ≤ k/n · α. When no cell departs from the null,
+    /// BH bounds the chance of any significant cell by α (the family-wise rate).
+    public static func bins(p: [Double], sign: [Int], fdr: Bool) -> [Int] {
         let levels: [(alpha: Double, bin: Int)] = [(0.01, 3), (0.05, 2), (0.10, 1)]
         var critical = levels.map(\.alpha)
         if fdr {
@@ -42,11 +138,75 @@ public enum GetisOrd {
                 return threshold
             }
         }
-        return z.indices.map { i in
+        return p.indices.map { i in
+            guard sign[i] != 0 else { return 0 }
             for (index, level) in levels.enumerated() where p[i] <= critical[index] && critical[index] >= 0 {
-                return z[i] > 0 ? level.bin : -level.bin
+                return sign[i] * level.bin
             }
             return 0
         }
+    }
+
+    public static func bins(tails: [Tails], fdr: Bool) -> [Int] {
+        bins(p: tails.map(\.p), sign: tails.map(\.sign), fdr: fdr)
+    }
+
+    /// Bins from the normal approximation of z (the method this replaced; kept for the reference tests).
+    public static func bins(z: [Double], fdr: Bool) -> [Int] {
+        bins(p: z.map(pValue), sign: z.map { $0 > 0 ? 1 : ($0 < 0 ? -1 : 0) }, fdr: fdr)
+    }
+}
+
+/// Binomial tail probabilities, summed term by term from the probability mass at the edge of the
+/// tail (computed through log-gamma), away from the mean, so small tails keep full relative precision.
+public enum Binomial {
+    static func logMass(_ k: Int, _ n: Int, _ q: Double) -> Double {
+        lgamma(Double(n) + 1) - lgamma(Double(k) + 1) - lgamma(Double(n - k) + 1) + Double(k) * log(q) + Double(n - k) * log1p(-q)
+    }
+
+    /// P(X ≥ k) for X ~ Binomial(n, q).
+    public static func upperTail(_ k: Int, trials n: Int, probability q: Double) -> Double {
+        if k <= 0 { return 1 }
+        if k > n { return 0 }
+        if q <= 0 { return 0 }
+        if q >= 1 { return 1 }
+        if Double(k) <= Double(n) * q { return 1 - lowerTail(k - 1, trials: n, probability: q) }
+        var term = exp(logMass(k, n, q)), sum = 0.0, j = k
+        let ratio = q / (1 - q)
+        while j <= n {
+            sum += term
+            if term < sum * 1e-17 { break }
+            term *= Double(n - j) / Double(j + 1) * ratio
+            j += 1
+        }
+        return min(1, sum)
+    }
+
+    /// P(X ≤ k) for X ~ Binomial(n, q).
+    public static func lowerTail(_ k: Int, trials n: Int, probability q: Double) -> Double {
+        if k < 0 { return 0 }
+        if k >= n { return 1 }
+        if q <= 0 { return 1 }
+        if q >= 1 { return 0 }
+        if Double(k) >= Double(n) * q { return 1 - upperTail(k + 1, trials: n, probability: q) }
+        var term = exp(logMass(k, n, q)), sum = 0.0, j = k
+        let ratio = (1 - q) / q
+        while j >= 0 {
+            sum += term
+            if term < sum * 1e-17 { break }
+            term *= Double(j) / Double(n - j + 1) * ratio
+            j -= 1
+        }
+        return min(1, sum)
+    }
+
+    /// Two-sided exact p of the conditional test of two Poisson counts: given a + b events, is `a`
+    /// (observed over `exposureA`) out of line with `b` (over `exposureB`)? a ~ Binomial(a + b,
+    /// exposureA / (exposureA + exposureB)) under equal rates; twice the smaller tail, at most 1.
+    public static func ratePValue(_ a: Int, exposureA: Double, _ b: Int, exposureB: Double) -> Double {
+        let n = a + b
+        guard n > 0 else { return 1 }
+        let q = exposureA / (exposureA + exposureB)
+        return min(1, 2 * min(upperTail(a, trials: n, probability: q), lowerTail(a, trials: n, probability: q)))
     }
 }

@@ -1,170 +1,175 @@
 import Foundation
 import Geo
-import Postgres
 
-/// The square grid of the hot-spot analysis: cells of `cellMetres` in a Transverse Mercator
-/// projection centred on the layer, covering every cell that touches an area (its centre or a
-/// corner lies in an area, or an area vertex lies in it), zero-count cells included. Neighbours:
-/// the 8 surrounding study-area cells (distance band = cell × √2).
+/// The square grid of a hot-spot analysis, in the pipeline's fixed projected CRS (UTM) with its
+/// origin at the CRS's (0, 0): a cell (col, row) is [col·size, (col+1)·size) × [row·size, (row+1)·size)
+/// in projected metres, so a cell id means the same place whatever the boundary file holds.
+///
+/// Only the study area is gridded: the cells touching the study areas (the districts where
+/// incidents can happen, see `HotspotAnalysis.studyDistricts`), each with the share of it that
+/// lies in them (from a 4×4 sample of points), which the null model of the test needs.
+/// Neighbours: the 8 surrounding study-area cells (distance band = cell × √2).
 public struct HotspotGrid: Sendable {
     public let projection: TransverseMercator
     public let cellMetres: Double
-    public let originX: Double, originY: Double
-    public let columns: Int, rows: Int
-    /// Study-area cells as row * columns + col, ascending.
-    public let cells: [Int32]
-    /// Position of a grid cell in `cells`, or -1 outside the study area.
-    let slot: [Int32]
+    /// Study-area cells, ascending by (row, col).
+    public let cells: [(col: Int, row: Int)]
+    /// Share of each cell inside the study areas, (0, 1].
+    public let share: [Double]
     public let neighbours: [[Int32]]
+    let slotOf: [Int64: Int32]
 
-    public init(layer: DistrictLayer, cellMetres: Double) {
-        let box = layer.index.box
-        let projection = TransverseMercator(lon0: ((box.minLon + box.maxLon) / 2 * 100).rounded() / 100,
-                                            lat0: ((box.minLat + box.maxLat) / 2 * 100).rounded() / 100)
-        var minX = Double.infinity, minY = Double.infinity, maxX = -Double.infinity, maxY = -Double.infinity
-        for p in [GeoPoint(lon: box.minLon, lat: box.minLat), GeoPoint(lon: box.maxLon, lat: box.minLat),
-                  GeoPoint(lon: box.minLon, lat: box.maxLat), GeoPoint(lon: box.maxLon, lat: box.maxLat),
-                  GeoPoint(lon: projection.lon0, lat: box.minLat), GeoPoint(lon: projection.lon0, lat: box.maxLat)] {
-            let (x, y) = projection.forward(p)
-            minX = min(minX, x); minY = min(minY, y); maxX = max(maxX, x); maxY = max(maxY, y)
-        }
-        let originX = (minX / cellMetres).rounded(.down) * cellMetres, originY = (minY / cellMetres).rounded(.down) * cellMetres
-        let columns = Int(((maxX - originX) / cellMetres).rounded(.up)) + 1, rows = Int(((maxY - originY) / cellMetres).rounded(.up)) + 1
+    static func key(_ col: Int, _ row: Int) -> Int64 { Int64(col) << 32 | Int64(UInt32(bitPattern: Int32(truncatingIfNeeded: row))) }
 
-        // Corners are shared by four cells: locate each once.
-        var cornerIn = [Bool](repeating: false, count: (columns + 1) * (rows + 1))
-        for r in 0...rows {
-            for c in 0...columns {
-                let p = projection.inverse(x: originX + Double(c) * cellMetres, y: originY + Double(r) * cellMetres)
-                cornerIn[r * (columns + 1) + c] = layer.index.locate(p) != nil
-            }
-        }
-        var touched = [Bool](repeating: false, count: columns * rows)
-        for district in layer.districts {
-            for ring in district.geometry.rings {
+    public init(layer: DistrictLayer, studyDistricts: Set<Int>, projection: TransverseMercator, cellMetres: Double) {
+        let size = cellMetres, samples = 4
+        // A cell a boundary vertex lies in belongs to the study area even if no sample point does.
+        var touched: Set<Int64> = []
+        var boxes: [(minX: Double, minY: Double, maxX: Double, maxY: Double)] = []
+        for d in studyDistricts.sorted() {
+            var minX = Double.infinity, minY = Double.infinity, maxX = -Double.infinity, maxY = -Double.infinity
+            for ring in layer.districts[d].geometry.rings {
                 for p in ring.points {
                     let (x, y) = projection.forward(p)
-                    let (c, r) = (Int((x - originX) / cellMetres), Int((y - originY) / cellMetres))
-                    if c >= 0, c < columns, r >= 0, r < rows { touched[r * columns + c] = true }
+                    guard x.isFinite, y.isFinite else { continue }
+                    minX = min(minX, x); minY = min(minY, y); maxX = max(maxX, x); maxY = max(maxY, y)
+                    touched.insert(Self.key(Int((x / size).rounded(.down)), Int((y / size).rounded(.down))))
+                }
+            }
+            if minX.isFinite { boxes.append((minX, minY, maxX, maxY)) }
+        }
+        var visited: [Int64: Double] = [:]   // cell → share of it in the study areas
+        for box in boxes {
+            for row in Int((box.minY / size).rounded(.down))...Int((box.maxY / size).rounded(.down)) {
+                for col in Int((box.minX / size).rounded(.down))...Int((box.maxX / size).rounded(.down)) {
+                    let k = Self.key(col, row)
+                    guard visited[k] == nil else { continue }
+                    var hits = 0
+                    for i in 0..<samples {
+                        for j in 0..<samples {
+                            let p = projection.inverse(x: (Double(col) + (Double(i) + 0.5) / Double(samples)) * size,
+                                                       y: (Double(row) + (Double(j) + 0.5) / Double(samples)) * size)
+                            if let hit = layer.index.locate(p), studyDistricts.contains(hit) { hits += 1 }
+                        }
+                    }
+                    // A touched cell no sample point fell in still holds a sliver: half a sample.
+                    visited[k] = hits > 0 ? Double(hits) / Double(samples * samples) : (touched.contains(k) ? 0.5 / Double(samples * samples) : 0)
                 }
             }
         }
-        var cells: [Int32] = []
-        var slot = [Int32](repeating: -1, count: columns * rows)
-        for r in 0..<rows {
-            for c in 0..<columns {
-                let index = r * columns + c
-                var inside = touched[index]
-                    || cornerIn[r * (columns + 1) + c] || cornerIn[r * (columns + 1) + c + 1]
-                    || cornerIn[(r + 1) * (columns + 1) + c] || cornerIn[(r + 1) * (columns + 1) + c + 1]
-                if !inside {
-                    let centre = projection.inverse(x: originX + (Double(c) + 0.5) * cellMetres, y: originY + (Double(r) + 0.5) * cellMetres)
-                    inside = layer.index.locate(centre) != nil
-                }
-                if inside { slot[index] = Int32(cells.count); cells.append(Int32(index)) }
-            }
-        }
-        neighbours = cells.map { cell in
-            let (c, r) = (Int(cell) % columns, Int(cell) / columns)
+        let kept = visited.filter { $0.value > 0 }.map { (key: $0.key, col: Int($0.key >> 32), row: Int(Int32(truncatingIfNeeded: $0.key)), share: $0.value) }
+            .sorted { ($0.row, $0.col) < ($1.row, $1.col) }
+        var slotOf: [Int64: Int32] = [:]
+        slotOf.reserveCapacity(kept.count)
+        for (slot, cell) in kept.enumerated() { slotOf[cell.key] = Int32(slot) }
+        self.projection = projection
+        self.cellMetres = size
+        self.cells = kept.map { ($0.col, $0.row) }
+        self.share = kept.map(\.share)
+        self.slotOf = slotOf
+        self.neighbours = kept.map { cell in
             var out: [Int32] = []
             for dr in -1...1 { for dc in -1...1 where !(dr == 0 && dc == 0) {
-                let (cc, rr) = (c + dc, r + dr)
-                if cc >= 0, cc < columns, rr >= 0, rr < rows, slot[rr * columns + cc] >= 0 { out.append(slot[rr * columns + cc]) }
+                if let s = slotOf[Self.key(cell.col + dc, cell.row + dr)] { out.append(s) }
             } }
             return out
         }
-        self.projection = projection
-        self.cellMetres = cellMetres
-        self.originX = originX
-        self.originY = originY
-        self.columns = columns
-        self.rows = rows
-        self.cells = cells
-        self.slot = slot
     }
 
-    /// The study-area slot of a point, or nil when it lies outside the study area.
+    /// The study-area slot of a projected point, or nil outside the study area.
+    public func slot(x: Double, y: Double) -> Int? {
+        guard x.isFinite, y.isFinite else { return nil }
+        return slotOf[Self.key(Int((x / cellMetres).rounded(.down)), Int((y / cellMetres).rounded(.down)))].map(Int.init)
+    }
+
     public func slot(of p: GeoPoint) -> Int? {
         let (x, y) = projection.forward(p)
-        let (c, r) = (Int(((x - originX) / cellMetres).rounded(.down)), Int(((y - originY) / cellMetres).rounded(.down)))
-        guard c >= 0, c < columns, r >= 0, r < rows else { return nil }
-        let s = slot[r * columns + c]
-        return s >= 0 ? Int(s) : nil
+        return slot(x: x, y: y)
     }
 
-    /// Corner of a cell, in lon/lat.
-    func corner(_ c: Int, _ r: Int) -> GeoPoint {
-        projection.inverse(x: originX + Double(c) * cellMetres, y: originY + Double(r) * cellMetres)
+    /// Corner (col + dc, row + dr) of the grid, in lon/lat.
+    func corner(_ col: Int, _ row: Int) -> GeoPoint {
+        projection.inverse(x: Double(col) * cellMetres, y: Double(row) * cellMetres)
+    }
+
+    func centre(_ col: Int, _ row: Int) -> GeoPoint {
+        projection.inverse(x: (Double(col) + 0.5) * cellMetres, y: (Double(row) + 0.5) * cellMetres)
     }
 }
 
-/// `hotspot_grids` and `hotspot_cells` for one as-of date: Gi* per study-area cell for each window.
-enum Hotspots {
-    static func rebuild(db: PostgresConnection, schema: String, asOf: String, grid: HotspotGrid, layer: DistrictLayer,
-                        settings: AggregateSettings) throws -> Int {
-        let s = quoteIdentifier(schema)
-        try db.query("DELETE FROM \(s).hotspot_cells WHERE as_of_date = $1::date", [asOf])
-        try db.query("DELETE FROM \(s).hotspot_grids WHERE as_of_date = $1::date", [asOf])
-        var written = 0
-        for window in settings.hotspotWindows {
-            var counts = [Double](repeating: 0, count: grid.cells.count)
-            try db.forEachRow("""
-                SELECT lat, lon FROM \(s).incidents
-                WHERE local_date BETWEEN $1::date - ($2::int - 1) AND $1::date AND lat IS NOT NULL
-                """, [asOf, String(window)]) { row in
-                guard let lat = row[0].flatMap(Double.init), let lon = row[1].flatMap(Double.init),
-                      let slot = grid.slot(of: GeoPoint(lon: lon, lat: lat)) else { return }
-                counts[slot] += 1
-            }
-            let z = GetisOrd.zScores(counts, neighbours: grid.neighbours)
-            let bins = GetisOrd.bins(z: z, fdr: settings.fdr)
-            let n = Double(counts.count)
-            let mean = counts.reduce(0, +) / max(n, 1)
-            let std = max(0, counts.reduce(0) { $0 + $1 * $1 } / max(n, 1) - mean * mean).squareRoot()
-            try db.query("""
-                INSERT INTO \(s).hotspot_grids (as_of_date, window_days, projection, origin_x, origin_y, cell_size_m, n_cells, mean_count,
-                                                std_count, band_m, fdr)
-                VALUES ($1::date, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
-                """, [asOf, String(window), grid.projection.proj, "\(grid.originX)", "\(grid.originY)", "\(grid.cellMetres)",
-                      String(grid.cells.count), "\(mean)", "\(std)", "\(grid.cellMetres * 2.0.squareRoot())", settings.fdr ? "t" : "f"])
-            written += try db.withCopy(into: "\(s).hotspot_cells", columns: [
-                "as_of_date", "window_days", "cell_col", "cell_row", "centroid_lat", "centroid_lon", "district_code", "incident_count",
-                "gi_z", "gi_p", "gi_bin", "geometry_geojson",
-            ]) { writer in
-                for (slot, cell) in grid.cells.enumerated() where counts[slot] > 0 || bins[slot] != 0 {
-                    let (c, r) = (Int(cell) % grid.columns, Int(cell) / grid.columns)
-                    let centre = grid.projection.inverse(x: grid.originX + (Double(c) + 0.5) * grid.cellMetres,
-                                                         y: grid.originY + (Double(r) + 0.5) * grid.cellMetres)
-                    let ring = [grid.corner(c, r), grid.corner(c + 1, r), grid.corner(c + 1, r + 1), grid.corner(c, r + 1), grid.corner(c, r)]
-                    try writer.append(asOf)
-                    try writer.append(window)
-                    try writer.append(c)
-                    try writer.append(r)
-                    try writer.append(centre.lat)
-                    try writer.append(centre.lon)
-                    try writer.append(mostlyIn(c, r, grid: grid, layer: layer))
-                    try writer.append(Int(counts[slot]))
-                    try writer.append(z[slot])
-                    try writer.append(GetisOrd.pValue(z[slot]))
-                    try writer.append(bins[slot])
-                    try writer.append(MultiPolygon([Polygon(outer: Ring(ring))]).geoJSON)
-                    try writer.endRow()
-                }
-            }
-        }
-        return written
-    }
+/// The scale of a hot-spot analysis, chosen from the incidents as ArcGIS's Optimized Hot Spot
+/// Analysis does: the cell size follows the incidents' spacing (the median distance from an
+/// incident to its nearest other incident location), rounded down to a step of a fixed ladder so
+/// that cells line up from one day to the next, and kept within [cell_min, cell_max]. An explicit
+/// `hotspot_cell_m` overrides it.
+public struct HotspotScale: Sendable, Equatable {
+    public var cellMetres: Double
+    public var medianNearestMetres: Double?
+    public var reason: String
 
-    /// The district holding most of a cell, by a 3×3 sample of points in it.
-    static func mostlyIn(_ c: Int, _ r: Int, grid: HotspotGrid, layer: DistrictLayer) -> String? {
-        var votes: [Int: Int] = [:]
-        for i in 0..<3 {
-            for j in 0..<3 {
-                let p = grid.projection.inverse(x: grid.originX + (Double(c) + (Double(i) + 0.5) / 3) * grid.cellMetres,
-                                                y: grid.originY + (Double(r) + (Double(j) + 0.5) / 3) * grid.cellMetres)
-                if let d = layer.index.locate(p) { votes[d, default: 0] += 1 }
-            }
+    public static let ladder: [Double] = [100, 125, 150, 200, 250, 300, 400, 500, 600, 750, 1000, 1250, 1500, 2000, 2500, 3000, 4000, 5000]
+
+    public static func choose(points: [(x: Double, y: Double)], settings: AggregateSettings.Hotspot) -> HotspotScale {
+        if let fixed = settings.cellMetres {
+            return HotspotScale(cellMetres: fixed, medianNearestMetres: nil, reason: "cell \(Int(fixed)) m set by aggregate.hotspot_cell_m")
         }
-        return votes.max { ($0.value, -$0.key) < ($1.value, -$1.key) }.map { layer.districts[$0.key].code }
+        let nearest = NearestNeighbour.medianDistance(points)
+        let bounds = "kept within \(Int(settings.cellMin))–\(Int(settings.cellMax)) m"
+        guard let nearest else {
+            return HotspotScale(cellMetres: settings.cellMax, medianNearestMetres: nil,
+                                reason: "cell \(Int(settings.cellMax)) m (the largest allowed): fewer than two distinct incident locations")
+        }
+        let snapped = ladder.last { $0 <= nearest } ?? ladder[0]
+        let cell = min(settings.cellMax, max(settings.cellMin, snapped))
+        return HotspotScale(cellMetres: cell, medianNearestMetres: nearest,
+                            reason: String(format: "cell %d m from the median nearest-neighbour distance %.0f m of %d incidents (ladder step at or below it, %@)",
+                                           Int(cell), nearest, points.count, bounds))
+    }
+}
+
+/// Nearest-neighbour distances between incident locations, by bucketing points in squares of
+/// about the expected spacing and searching outward ring by ring.
+enum NearestNeighbour {
+    /// Median over incidents of the distance to the nearest *other location* (incidents at the
+    /// same point, e.g. one address or a snapped centroid, are one location). At most 20,000
+    /// incidents are measured (an even sample); nil with fewer than two distinct locations.
+    static func medianDistance(_ points: [(x: Double, y: Double)]) -> Double? {
+        guard points.count >= 2 else { return nil }
+        var minX = Double.infinity, minY = Double.infinity, maxX = -Double.infinity, maxY = -Double.infinity
+        for p in points { minX = min(minX, p.x); minY = min(minY, p.y); maxX = max(maxX, p.x); maxY = max(maxY, p.y) }
+        let area = max((maxX - minX) * (maxY - minY), 1)
+        let bucket = max(10, (area / Double(points.count)).squareRoot())
+        var buckets: [Int64: [Int]] = [:]
+        func key(_ c: Int, _ r: Int) -> Int64 { HotspotGrid.key(c, r) }
+        for (i, p) in points.enumerated() {
+            buckets[key(Int(((p.x - minX) / bucket).rounded(.down)), Int(((p.y - minY) / bucket).rounded(.down))), default: []].append(i)
+        }
+        let stride = max(1, points.count / 20_000)
+        var distances: [Double] = []
+        for i in Swift.stride(from: 0, to: points.count, by: stride) {
+            let p = points[i]
+            let (c, r) = (Int(((p.x - minX) / bucket).rounded(.down)), Int(((p.y - minY) / bucket).rounded(.down)))
+            var best = Double.infinity
+            var ring = 0
+            while true {
+                for dr in -ring...ring {
+                    for dc in -ring...ring where max(abs(dr), abs(dc)) == ring {
+                        for j in buckets[key(c + dc, r + dr)] ?? [] {
+                            let d = ((points[j].x - p.x) * (points[j].x - p.x) + (points[j].y - p.y) * (points[j].y - p.y)).squareRoot()
+                            if d > 0 && d < best { best = d }
+                        }
+                    }
+                }
+                // Every point within ring × bucket has been seen.
+                if best <= Double(ring) * bucket { break }
+                ring += 1
+                if Double(ring) * bucket > (maxX - minX) + (maxY - minY) + bucket { break }
+            }
+            if best.isFinite { distances.append(best) }
+        }
+        guard !distances.isEmpty else { return nil }
+        distances.sort()
+        let m = distances.count / 2
+        return distances.count % 2 == 1 ? distances[m] : (distances[m - 1] + distances[m]) / 2
     }
 }

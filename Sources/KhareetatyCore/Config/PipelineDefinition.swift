@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Geo
 
 /// A pipeline file (pipelines/*.yaml): what to read, how its columns map to the canonical
 /// incident record, and which boundaries to geocode against. Relative paths in it are resolved
@@ -181,12 +182,7 @@ public struct PipelineDefinition: Sendable {
             }
             aggregate.alpha = alpha
         }
-        if let (text, source) = try doc.scalar("aggregate.hotspot_cell_m") {
-            guard let metres = Double(text), (100...5000).contains(metres) else {
-                throw ConfigError(key: "aggregate.hotspot_cell_m", value: text, source: source, problem: "allowed: metres from 100 to 5000")
-            }
-            aggregate.hotspotCellMetres = metres
-        }
+        try Self.hotspotSettings(doc, into: &aggregate)
         if let (values, source) = doc.list("aggregate.hotspot_windows") {
             let windows = values.compactMap(Int.init).filter { (1...366).contains($0) }
             guard windows.count == values.count, !windows.isEmpty else {
@@ -210,7 +206,7 @@ public struct PipelineDefinition: Sendable {
                                           "boundaries.districts", "boundaries.district_code",
                                           "boundaries.district_name", "boundaries.governorates", "boundaries.governorate_code",
                                           "boundaries.governorate_name", "geocode.aliases", "geocode.nearest_metres", "aggregate.trend_weeks",
-                                          "aggregate.alpha", "aggregate.hotspot_cell_m", "aggregate.hotspot_windows", "aggregate.fdr", "aggregate.tables"] + Field.allCases.map { "columns.\($0.rawValue)" } + Self.cleanKeys)
+                                          "aggregate.alpha", "aggregate.hotspot_windows", "aggregate.fdr", "aggregate.tables"] + Self.hotspotKeys + Field.allCases.map { "columns.\($0.rawValue)" } + Self.cleanKeys)
         var definition = PipelineDefinition(path: path, name: name, timeZone: timeZone, inputs: inputList.map(resolve), format: format,
                                             delimiter: delimiter, legacyEncoding: legacyEncoding, columns: columns, idHashColumns: idHashColumns,
                                             boundaries: boundaries, clean: clean)
@@ -218,6 +214,42 @@ public struct PipelineDefinition: Sendable {
         definition.ruleFiles = [boundaries.districtsFile, boundaries.governoratesFile, boundaries.aliasesFile,
                                 try doc.scalar("clean.categories").map { resolve($0.value) }].compactMap { $0 }
         return definition
+    }
+
+    static let hotspotKeys = ["aggregate.history_start", "aggregate.hotspot_cell_m", "aggregate.hotspot_cell_min_m", "aggregate.hotspot_cell_max_m",
+                              "aggregate.hotspot_crs", "aggregate.hotspot_min_incidents", "aggregate.hotspot_study_area",
+                              "aggregate.hotspot_study_days", "aggregate.hotspot_inference", "aggregate.hotspot_permutations",
+                              "aggregate.hotspot_seed", "aggregate.emerging_min_steps"]
+
+    /// The hot-spot keys of `aggregate:` (docs/ANALYTICS.md); every one optional.
+    private static func hotspotSettings(_ doc: SettingsDocument, into aggregate: inout AggregateSettings) throws {
+        func value<T>(_ key: String, _ allowed: String, _ parse: (String) -> T?) throws -> T? {
+            guard let (text, source) = try doc.scalar("aggregate." + key) else { return nil }
+            guard let parsed = parse(text) else { throw ConfigError(key: "aggregate." + key, value: text, source: source, problem: "allowed: " + allowed) }
+            return parsed
+        }
+        func metres(_ text: String) -> Double? { Double(text).flatMap { (100...5000).contains($0) ? $0 : nil } }
+        var h = aggregate.hotspot
+        if let date = try value("history_start", "a date YYYY-MM-DD", { text in CivilDate.parseISODate(text).map { _ in text } }) { aggregate.historyStart = date }
+        if let cell = try value("hotspot_cell_m", "metres from 100 to 5000 (omit it to choose the cell size from the data)", metres) { h.cellMetres = cell }
+        if let cell = try value("hotspot_cell_min_m", "metres from 100 to 5000", metres) { h.cellMin = cell }
+        if let cell = try value("hotspot_cell_max_m", "metres from 100 to 5000", metres) { h.cellMax = cell }
+        if h.cellMin > h.cellMax {
+            throw ConfigError(key: "aggregate.hotspot_cell_min_m", value: String(h.cellMin), source: doc.file,
+                              problem: "must not exceed aggregate.hotspot_cell_max_m (\(h.cellMax))")
+        }
+        if let epsg = try value("hotspot_crs", "a UTM zone as EPSG:326zz (north) or EPSG:327zz (south), e.g. EPSG:32638 for Kuwait", { text -> Int? in
+            let code = Int(text.uppercased().replacingOccurrences(of: "EPSG:", with: ""))
+            return code.flatMap { c in TransverseMercator.utm(epsg: c) != nil ? c : nil }
+        }) { h.crsEPSG = epsg }
+        if let n = try value("hotspot_min_incidents", "a whole number from 10 to 100000", { Int($0).flatMap { (10...100_000).contains($0) ? $0 : nil } }) { h.minIncidents = n }
+        if let area = try value("hotspot_study_area", "active_districts, all_districts", AggregateSettings.Hotspot.StudyArea.init(rawValue:)) { h.studyArea = area }
+        if let days = try value("hotspot_study_days", "days from 7 to 3660", { Int($0).flatMap { (7...3660).contains($0) ? $0 : nil } }) { h.studyDays = days }
+        if let inference = try value("hotspot_inference", "csr_exact, permutation", AggregateSettings.Hotspot.Inference.init(rawValue:)) { h.inference = inference }
+        if let n = try value("hotspot_permutations", "a whole number from 99 to 999999", { Int($0).flatMap { (99...999_999).contains($0) ? $0 : nil } }) { h.permutations = n }
+        if let seed = try value("hotspot_seed", "a whole number from 0 to 2^63", { UInt64($0).flatMap { $0 <= UInt64(Int64.max) ? $0 : nil } }) { h.seed = seed }
+        if let steps = try value("emerging_min_steps", "a whole number of weekly steps from 2 to 104", { Int($0).flatMap { (2...104).contains($0) ? $0 : nil } }) { h.emergingMinSteps = steps }
+        aggregate.hotspot = h
     }
 
     static let cleanKeys = ["clean.timestamp_formats", "clean.earliest", "clean.future_tolerance_hours", "clean.bbox.lat_min",

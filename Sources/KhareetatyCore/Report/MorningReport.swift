@@ -22,6 +22,9 @@ public struct MorningReport: Sendable {
         public var count7d: Int?
         public var baseline: Double?
         public var changePct: Double?
+        /// increase / decrease / no_change / too_few / insufficient_data (district_trends.change_label).
+        public var changeLabel: String?
+        public var changeP: Double?
         public var trendLabel: String?
         public var senSlope: Double?
         /// Incidents per week, the last 12 weeks ending on the as-of date, oldest first.
@@ -53,6 +56,9 @@ public struct MorningReport: Sendable {
     public var generatedAt: Date
     public var areas: [Area]
     public var hotspotWindow: Int?
+    /// The state of that window's analysis: nil (none ran), ok, or insufficient_data, with its incident count and minimum.
+    public var hotspotStatus: (status: String, incidents: Int, cellMetres: Double, reason: String)?
+    public var emergingStatus: (status: String, stepsWithData: Int)?
     public var cells: [Cell]
     public var emergingPatterns: [(pattern: String, cells: Int)]
     public var emergingCells: [(pattern: String, corners: [GeoPoint])]
@@ -65,7 +71,7 @@ public struct MorningReport: Sendable {
         let s = quoteIdentifier(schema)
         var trends: [String: [String?]] = [:]
         for row in try db.query("""
-            SELECT district_code, count_7d::text, baseline_7d::text, change_pct::text, trend_label, sen_slope::text
+            SELECT district_code, count_7d::text, baseline_7d::text, change_pct::text, trend_label, sen_slope::text, change_label, change_p::text
             FROM \(s).district_trends WHERE as_of_date = $1::date AND category = 'all'
             """, [asOf]).rows { trends[row[0]!] = row }
         var weekly: [String: [Int]] = [:]
@@ -81,19 +87,24 @@ public struct MorningReport: Sendable {
             return Area(code: district.code, name: district.name, arabicName: layer.gazetteer.arabicNames[index],
                         governorate: district.governorateName, geometry: district.geometry,
                         count7d: t?[1].flatMap { Int($0) }, baseline: t?[2].flatMap { Double($0) },
-                        changePct: t?[3].flatMap { Double($0) }, trendLabel: t?[4] ?? nil, senSlope: t?[5].flatMap { Double($0) },
+                        changePct: t?[3].flatMap { Double($0) }, changeLabel: t?[6] ?? nil, changeP: t?[7].flatMap { Double($0) }, trendLabel: t?[4] ?? nil, senSlope: t?[5].flatMap { Double($0) },
                         weekly: weekly[district.code] ?? Array(repeating: 0, count: 12))
         }
 
         // The shortest hot-spot window of the date ("the last N days"), its grid and cells.
         var cells: [Cell] = [], window: Int?, grid: (tm: TransverseMercator, x: Double, y: Double, size: Double)?
+        var hotspotStatus: (String, Int, Double, String)?
         if let g = try db.query("""
-            SELECT window_days, projection, origin_x, origin_y, cell_size_m FROM \(s).hotspot_grids
-            WHERE as_of_date = $1::date ORDER BY window_days LIMIT 1
+            SELECT window_days, projection, origin_x, origin_y, cell_size_m, status, coalesce(n_incidents, 0), coalesce(scale_reason, '')
+            FROM \(s).hotspot_grids WHERE as_of_date = $1::date AND analysis = 'hotspot' ORDER BY window_days LIMIT 1
             """, [asOf]).rows.first, let tm = TransverseMercator(proj: g[1]!) {
             window = Int(g[0]!)
             grid = (tm, Double(g[2]!)!, Double(g[3]!)!, Double(g[4]!)!)
+            hotspotStatus = (g[5]!, Int(g[6]!)!, Double(g[4]!)!, g[7]!)
         }
+        let emergingStatus = try db.query("""
+            SELECT status, coalesce(steps_with_data, 0) FROM \(s).hotspot_grids WHERE as_of_date = $1::date AND analysis = 'emerging'
+            """, [asOf]).rows.first.map { (status: $0[0]!, stepsWithData: Int($0[1]!)!) }
         func corners(_ c: Int, _ r: Int) -> [GeoPoint] {
             guard let grid else { return [] }
             return [(0, 0), (1, 0), (1, 1), (0, 1)].map { dc, dr in
@@ -118,7 +129,9 @@ public struct MorningReport: Sendable {
             ORDER BY 2, 3
             """, [asOf]).rows.map { (pattern: $0[0]!, corners: corners(Int($0[1]!)!, Int($0[2]!)!)) }
 
-        return MorningReport(asOf: asOf, generatedAt: Date(), areas: areas, hotspotWindow: window, cells: cells,
+        return MorningReport(asOf: asOf, generatedAt: Date(), areas: areas, hotspotWindow: window,
+                             hotspotStatus: hotspotStatus.map { (status: $0.0, incidents: $0.1, cellMetres: $0.2, reason: $0.3) },
+                             emergingStatus: emergingStatus, cells: cells,
                              emergingPatterns: patterns, emergingCells: emergingCells, run: try loadRun(db: db, schema: schema, asOf: asOf))
     }
 
@@ -151,13 +164,20 @@ public struct MorningReport: Sendable {
 // MARK: Rendering
 
 extension MorningReport {
-    /// PuOr (ColorBrewer, 7 classes, colour-blind safe): orange for more incidents, purple for fewer.
-    static let changeClasses: [(label: String, colour: String, test: @Sendable (Double) -> Bool)] = [
-        ("+50% or more, or new", "#b35806", { $0 >= 50 }), ("+20 to +50%", "#f1a340", { $0 >= 20 && $0 < 50 }),
-        ("+5 to +20%", "#fee0b6", { $0 >= 5 && $0 < 20 }), ("−5 to +5%", "#f7f7f7", { $0 > -5 && $0 < 5 }),
-        ("−20 to −5%", "#d8daeb", { $0 > -20 && $0 <= -5 }), ("−50 to −20%", "#998ec3", { $0 > -50 && $0 <= -20 }),
-        ("−50% or less", "#542788", { $0 <= -50 }),
+    /// PuOr (ColorBrewer, colour-blind safe): orange for more incidents, purple for fewer — only where
+    /// the exact test on the counts says so (district_trends.change_label, change_p); grey where the
+    /// counts are too few to tell or the history does not cover the baseline yet.
+    /// (legend, colour, change_label, p below 0.01: true / false / either).
+    static let changeClasses: [(label: String, colour: String, changeLabel: String, strong: Bool?)] = [
+        ("increase, p < 0.01", "#b35806", "increase", true),
+        ("increase, p < 0.05", "#f1a340", "increase", false),
+        ("no significant change", "#f7f7f7", "no_change", nil),
+        ("decrease, p < 0.05", "#998ec3", "decrease", false),
+        ("decrease, p < 0.01", "#542788", "decrease", true),
+        ("too few incidents to tell", "#bdbdbd", "too_few", nil),
     ]
+    static let noBaselineColour = "#e0e0e0"
+
     /// RdBu (ColorBrewer, colour-blind safe) for Gi* bins +3 … −3.
     static let binColours: [Int: String] = [3: "#b2182b", 2: "#ef8a62", 1: "#fddbc7", -1: "#d1e5f0", -2: "#67a9cf", -3: "#2166ac"]
     static let binLabels: [Int: String] = [3: "hot spot, 99% confidence", 2: "hot spot, 95%", 1: "hot spot, 90%",
@@ -171,8 +191,9 @@ extension MorningReport {
     }
 
     func colour(_ area: Area) -> String {
-        guard let value = changeValue(area) else { return "#d9d9d9" }
-        return Self.changeClasses.first { $0.test(value) }?.colour ?? "#d9d9d9"
+        let strong = (area.changeP ?? 1) < 0.01
+        return Self.changeClasses.first { $0.changeLabel == area.changeLabel && ($0.strong == nil || $0.strong == strong) }?.colour
+            ?? Self.noBaselineColour
     }
 
     public func html() -> String {
@@ -222,8 +243,8 @@ extension MorningReport {
         out += "<h2>Emerging hot spots (weekly Gi* trend, ArcGIS patterns)</h2>\n" + emergingTable()
         out += "<h2>The run: accounting and inputs</h2>\n" + runSection()
         out += """
-            <p class="sub">Boundaries: geoBoundaries (© OpenStreetMap contributors, ODbL 1.0). Change = (last 7 days − mean of the four weeks before) ÷ that mean.
-            Hot spots: Getis-Ord Gi* on a grid, FDR-corrected confidence. Trend: Mann-Kendall on the last 12 weekly counts.</p>
+            <p class="sub">Boundaries: geoBoundaries (© OpenStreetMap contributors, ODbL 1.0). Change: last 7 days against the four weeks before, judged by an exact test on the counts (colour only where p < 0.05).
+            Hot spots: Getis-Ord Gi* on a grid sized from the incidents' spacing, significance exact under complete spatial randomness, FDR-corrected. Trend: Mann-Kendall on the last 12 weekly counts.</p>
             </body>
             </html>
 
@@ -276,16 +297,20 @@ extension MorningReport {
     }
 
     func legend() -> String {
-        var out = "<div class=\"legend\"><strong>Change, last 7 days vs baseline</strong>\n"
+        var out = "<div class=\"legend\"><strong>Change, last 7 days vs the four weeks before (exact test)</strong>\n"
         for c in Self.changeClasses { out += "<div><span class=\"sw\" style=\"background:\(c.colour)\"></span>\(h(c.label))</div>\n" }
-        out += "<div><span class=\"sw\" style=\"background:#d9d9d9\"></span>no data</div>\n"
-        if let hotspotWindow {
+        out += "<div><span class=\"sw\" style=\"background:\(Self.noBaselineColour)\"></span>no baseline yet (history shorter than 5 weeks)</div>\n"
+        if let status = hotspotStatus, status.status != "ok", let hotspotWindow {
+            out += "<br><strong>Hot spots, last \(hotspotWindow) days</strong>\n"
+            out += "<div class=\"insufficient\">Too few incidents for a hot-spot analysis: \(status.incidents) in the study area, "
+                + "at least \(Self.minimumHotspotIncidents) needed. No cell is marked.</div>\n"
+        } else if let hotspotWindow {
             out += "<br><strong>Gi* hot and cold spots, last \(hotspotWindow) days</strong>\n"
             for bin in [3, 2, 1, -1, -2, -3] {
                 out += "<div><span class=\"sw\" style=\"background:\(Self.binColours[bin]!)\"></span>\(h(Self.binLabels[bin]!))</div>\n"
             }
             out += "<div><span class=\"sw\" style=\"border:1.5px dashed #000\"></span>emerging hot spot (new, consecutive, intensifying, persistent)</div>\n"
-            out += "<div>\(cells.count) significant cells</div>\n"
+            out += "<div>\(cells.count) significant cells (\(Int(hotspotStatus?.cellMetres ?? 0)) m, FDR-corrected)</div>\n"
         } else {
             out += "<br>No hot-spot analysis for this date.\n"
         }
@@ -322,6 +347,10 @@ extension MorningReport {
     }
 
     func emergingTable() -> String {
+        if let emergingStatus, emergingStatus.status != "ok" {
+            return "<p>Not enough history for emerging hot spots: \(emergingStatus.stepsWithData) weekly steps with enough incidents, "
+                + "at least \(Self.minimumEmergingSteps) needed. No pattern is named.</p>\n"
+        }
         guard !emergingPatterns.isEmpty else { return "<p>No emerging hot or cold spots for this date.</p>\n" }
         var out = "<table><thead><tr><th>pattern</th><th class=\"n\">cells</th></tr></thead><tbody>\n"
         for (pattern, n) in emergingPatterns { out += "<tr><td>\(h(Self.patternName(pattern)))</td><td class=\"n\">\(n)</td></tr>\n" }
@@ -348,6 +377,10 @@ extension MorningReport {
         if let sha = run.pipelineSHA256 { out += "<p>Pipeline rules SHA-256: <span class=\"mono\">\(h(sha))</span></p>\n" }
         return out
     }
+
+    /// The defaults the report names when an analysis had too little data (the grid row holds the counts).
+    static let minimumHotspotIncidents = AggregateSettings.Hotspot().minIncidents
+    static let minimumEmergingSteps = AggregateSettings.Hotspot().emergingMinSteps
 
     static func patternName(_ raw: String) -> String {
         raw.replacingOccurrences(of: "_", with: " ").capitalizedFirst

@@ -4,14 +4,19 @@ import Logging
 import Postgres
 
 /// `khareetaty backfill --from D1 --to D2`: recomputes the derived tables (`district_daily`, and
-/// `district_trends` as of each date) for a range of local dates from the stored incidents, one chunk (a calendar month, or less at the range's ends) per
-/// transaction. Each finished chunk is recorded under a key derived from the arguments, so an
-/// interrupted backfill re-run with the same arguments continues at the first unfinished chunk.
+/// as of each date every table of the pipeline's `aggregate.tables`: trends, hot spots, emerging
+/// hot spots) for a range of local dates from the stored incidents, one chunk (a calendar month,
+/// or less at the range's ends) per transaction. Each finished chunk is recorded under a key
+/// derived from the arguments with the newest load it had seen (`data_version`), so a re-run with
+/// the same arguments continues at the first unfinished chunk and redoes every chunk a later load
+/// made stale; `recompute` redoes them all.
 public struct Backfill {
     public struct Summary: Sendable {
         public var runID: String
         public var chunks: Int
         public var skipped: Int
+        /// Chunks done before, redone because a load came after them (or `recompute`).
+        public var stale: Int
         public var days: Int
     }
 
@@ -20,10 +25,12 @@ public struct Backfill {
     public var settings: Settings
     public var logger: Logger
     public var waitSeconds = 0
-    /// Trend settings (the pipeline's `aggregate:` section).
-    public var aggregate = AggregateSettings()
+    /// The pipeline whose boundaries and `aggregate:` section the derived tables follow.
+    public var pipeline: PipelineDefinition
+    /// Redo every chunk of the range, done or not.
+    public var recompute = false
 
-    public init(from: String, to: String, settings: Settings, logger: Logger) throws {
+    public init(from: String, to: String, settings: Settings, pipeline: PipelineDefinition, logger: Logger) throws {
         func day(_ text: String, _ key: String) throws -> Int {
             guard let days = CivilDate.parseISODate(text) else {
                 throw ConfigError(key: key, value: text, source: "command line", problem: "allowed: a date YYYY-MM-DD")
@@ -36,6 +43,7 @@ public struct Backfill {
             throw ConfigError(key: "--to", value: to, source: "command line", problem: "must not be before --from (\(from))")
         }
         self.settings = settings
+        self.pipeline = pipeline
         self.logger = logger
     }
 
@@ -70,12 +78,23 @@ public struct Backfill {
         let ledger = RunLedger(schema: settings.schema)
         try ledger.start(db, runID: runID, kind: "backfill", pipeline: "backfill \(CivilDate.isoDate(days: from))..\(CivilDate.isoDate(days: to))")
 
-        let done = Set(try db.query("SELECT chunk_start::text FROM \(s).backfill_chunks WHERE backfill_key = $1 AND status = 'done'",
-                                    [key]).rows.compactMap { $0[0] })
+        let layer = try DistrictLayer.load(pipeline.boundaries)
+        let cache = HotspotAnalysis.GridCache()
+        let version = try Self.dataVersion(db: db, schema: settings.schema)
+        var done: Set<String> = [], stale = 0
+        for row in try db.query("""
+            SELECT chunk_start::text, data_version IS NOT DISTINCT FROM $2::timestamptz FROM \(s).backfill_chunks
+            WHERE backfill_key = $1 AND status = 'done'
+            """, [key, version]).rows {
+            if row[1] == "t" && !recompute { done.insert(row[0]!) } else { stale += 1 }
+        }
         let all = chunks
         let pending = all.filter { !done.contains(CivilDate.isoDate(days: $0.start)) }
         if pending.count < all.count {
             logger.notice("resuming: chunks already finished are skipped", metadata: ["finished": "\(all.count - pending.count)", "remaining": "\(pending.count)"])
+        }
+        if stale > 0 {
+            logger.notice("redoing chunks done before the latest load", metadata: ["stale": "\(stale)", "recompute": "\(recompute)"])
         }
         let progress = Progress(total: Double(pending.count), unit: "chunks", logger: logger, logEachStep: "backfill chunk done")
         defer { progress.finish() }
@@ -83,12 +102,15 @@ public struct Backfill {
             for (index, chunk) in pending.enumerated() {
                 let (start, end) = (CivilDate.isoDate(days: chunk.start), CivilDate.isoDate(days: chunk.end))
                 try db.withTransaction { db in
-                    try Self.recompute(db: db, schema: settings.schema, start: chunk.start, end: chunk.end, aggregate: aggregate)
+                    try Self.recompute(db: db, schema: settings.schema, start: chunk.start, end: chunk.end, layer: layer,
+                                       aggregate: pipeline.aggregate, cache: cache)
                     try db.query("""
-                        INSERT INTO \(s).backfill_chunks (backfill_key, chunk_start, chunk_end, run_id, worker) VALUES ($1, $2, $3, $4, $5)
+                        INSERT INTO \(s).backfill_chunks (backfill_key, chunk_start, chunk_end, run_id, worker, data_version)
+                        VALUES ($1, $2, $3, $4, $5, $6::timestamptz)
                         ON CONFLICT (backfill_key, chunk_start) DO UPDATE
-                            SET status = 'done', run_id = excluded.run_id, worker = excluded.worker, finished_at = clock_timestamp()
-                        """, [key, start, end, runID, Self.workerName])
+                            SET status = 'done', run_id = excluded.run_id, worker = excluded.worker, finished_at = clock_timestamp(),
+                                data_version = excluded.data_version
+                        """, [key, start, end, runID, Self.workerName, version])
                 }
                 progress.advance(to: Double(index + 1), label: "\(start)..\(end)")
                 FaultPoint.backfillAfterChunk.reach()
@@ -98,18 +120,27 @@ public struct Backfill {
             throw error
         }
         try ledger.succeed(db, runID: runID)
-        return Summary(runID: runID, chunks: all.count, skipped: all.count - pending.count, days: to - from + 1)
+        return Summary(runID: runID, chunks: all.count, skipped: all.count - pending.count, stale: stale, days: to - from + 1)
     }
 
-    /// `district_daily` for the chunk's days, then `district_trends` as of each of them, in the
+    /// The finish time of the newest succeeded run that loaded incidents: what a chunk's tables
+    /// were computed from (nil: nothing loaded yet).
+    static func dataVersion(db: PostgresConnection, schema: String) throws -> String? {
+        try db.query("""
+            SELECT max(finished_at)::text FROM \(quoteIdentifier(schema)).pipeline_runs WHERE status = 'succeeded' AND coalesce(rows_loaded, 0) > 0
+            """).scalar ?? nil
+    }
+
+    /// `district_daily` for the chunk's days, then every derived table as of each of them, in the
     /// caller's transaction.
-    static func recompute(db: PostgresConnection, schema: String, start: Int, end: Int, aggregate: AggregateSettings) throws {
+    static func recompute(db: PostgresConnection, schema: String, start: Int, end: Int, layer: DistrictLayer, aggregate: AggregateSettings,
+                          cache: HotspotAnalysis.GridCache) throws {
         try db.execute("DROP TABLE IF EXISTS backfill_days")
         try db.query("CREATE TEMPORARY TABLE backfill_days ON COMMIT DROP AS SELECT d::date AS local_date FROM generate_series($1::date, $2::date, interval '1 day') d",
                      [CivilDate.isoDate(days: start), CivilDate.isoDate(days: end)])
         try DailyCounts.rebuild(db: db, schema: schema, daysTable: "backfill_days")
         for day in start...end {
-            _ = try DistrictTrends.rebuild(db: db, schema: schema, asOf: CivilDate.isoDate(days: day), settings: aggregate)
+            _ = try DerivedTables.rebuild(db: db, schema: schema, asOf: CivilDate.isoDate(days: day), layer: layer, settings: aggregate, cache: cache)
         }
     }
 
@@ -123,11 +154,15 @@ public struct Backfill {
         let db = try Database.connect(settings)
         try Migrator(connection: db, schema: settings.schema).requireCurrent()
         let s = quoteIdentifier(settings.schema)
+        let version = try Self.dataVersion(db: db, schema: settings.schema)
         for chunk in chunks {
+            // A chunk done before the latest load (or any, with recompute) is opened again.
             try db.query("""
                 INSERT INTO \(s).backfill_chunks (backfill_key, chunk_start, chunk_end, status, run_id, finished_at)
-                VALUES ($1, $2, $3, 'open', NULL, NULL) ON CONFLICT (backfill_key, chunk_start) DO NOTHING
-                """, [key, CivilDate.isoDate(days: chunk.start), CivilDate.isoDate(days: chunk.end)])
+                VALUES ($1, $2, $3, 'open', NULL, NULL) ON CONFLICT (backfill_key, chunk_start) DO UPDATE
+                    SET status = 'open', run_id = NULL, finished_at = NULL
+                    WHERE backfill_chunks.status = 'done' AND ($4 OR backfill_chunks.data_version IS DISTINCT FROM $5::timestamptz)
+                """, [key, CivilDate.isoDate(days: chunk.start), CivilDate.isoDate(days: chunk.end), recompute ? "t" : "f", version])
         }
         return Int(try db.query("SELECT count(*) FROM \(s).backfill_chunks WHERE backfill_key = $1 AND status = 'open'", [key]).scalar ?? "0") ?? 0
     }
@@ -144,7 +179,7 @@ public struct Backfill {
     /// with the rollback and another worker takes it. Chunks cover disjoint days, so workers do
     /// not get in each other's way; each holds the schema's run lock in shared mode while it works
     /// on a chunk, so no load (which takes it exclusively) changes incidents under it.
-    public static func work(settings: Settings, aggregate: AggregateSettings, logger: Logger) throws -> WorkerSummary {
+    public static func work(settings: Settings, pipeline: PipelineDefinition, logger: Logger) throws -> WorkerSummary {
         let runID = UUID().uuidString.lowercased()
         var logger = logger
         logger[metadataKey: "run_id"] = .string(runID)
@@ -153,6 +188,8 @@ public struct Backfill {
         let s = quoteIdentifier(settings.schema)
         let ledger = RunLedger(schema: settings.schema)
         try ledger.start(db, runID: runID, kind: "backfill", pipeline: "backfill worker \(workerName)")
+        let layer = try DistrictLayer.load(pipeline.boundaries)
+        let cache = HotspotAnalysis.GridCache()
         var done = 0
         do {
             while true {
@@ -165,11 +202,12 @@ public struct Backfill {
                     let (key, start, end) = (row[0]!, row[1]!, row[2]!)
                     FaultPoint.workerMidChunk.reach()
                     try recompute(db: db, schema: settings.schema, start: CivilDate.parseISODate(start)!, end: CivilDate.parseISODate(end)!,
-                                  aggregate: aggregate)
+                                  layer: layer, aggregate: pipeline.aggregate, cache: cache)
                     try db.query("""
-                        UPDATE \(s).backfill_chunks SET status = 'done', run_id = $3, worker = $4, finished_at = clock_timestamp()
+                        UPDATE \(s).backfill_chunks SET status = 'done', run_id = $3, worker = $4, finished_at = clock_timestamp(),
+                            data_version = $5::timestamptz
                         WHERE backfill_key = $1 AND chunk_start = $2
-                        """, [key, start, runID, workerName])
+                        """, [key, start, runID, workerName, try dataVersion(db: db, schema: settings.schema)])
                     return (key, start, end)
                 }
                 guard let claimed else { break }

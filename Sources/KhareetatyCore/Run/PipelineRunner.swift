@@ -95,21 +95,12 @@ public struct PipelineRunner {
                 let perFile = try store.finish()
                 summary.stageSeconds["finish"] = Date().timeIntervalSince(finishStart)
                 let aggregateStart = Date()
-                let tables = pipeline.aggregate.tables
-                if tables.contains(.trends) {
-                    summary.trendRows = try DistrictTrends.rebuild(db: db, schema: settings.schema, asOf: summary.asOfDate, settings: pipeline.aggregate)
-                }
-                if !tables.isDisjoint(with: [.hotspots, .emerging]) {
-                    let grid = HotspotGrid(layer: layer, cellMetres: pipeline.aggregate.hotspotCellMetres)
-                    if tables.contains(.hotspots) {
-                        summary.hotspotCells = try Hotspots.rebuild(db: db, schema: settings.schema, asOf: summary.asOfDate, grid: grid,
-                                                                    layer: layer, settings: pipeline.aggregate)
-                    }
-                    if tables.contains(.emerging) {
-                        summary.emergingCells = try EmergingHotspots.rebuild(db: db, schema: settings.schema, asOf: summary.asOfDate, grid: grid,
-                                                                             settings: pipeline.aggregate)
-                    }
-                }
+                let derived = try DerivedTables.rebuild(db: db, schema: settings.schema, asOf: summary.asOfDate, layer: layer,
+                                                        settings: pipeline.aggregate, cache: HotspotAnalysis.GridCache())
+                summary.trendRows = derived.trendRows
+                summary.hotspotCells = derived.hotspotCells
+                summary.emergingCells = derived.emergingCells
+                summary.hotspotAnalyses = derived.analyses.map(\.summary)
                 summary.stageSeconds["aggregate"] = Date().timeIntervalSince(aggregateStart)
                 for i in summary.inputs.indices {
                     let counts = perFile[summary.inputs[i].path] ?? IncidentStore.FileCounts()

@@ -1,0 +1,141 @@
+import Foundation
+import Geo
+import Postgres
+
+/// `hotspot_grids` and `hotspot_cells` for one as-of date: one analysis per window (docs/ANALYTICS.md),
+/// its choices and state on the grid row, and the cells with incidents or a non-zero bin.
+enum Hotspots {
+    /// Layer indices of the study districts as of `asOf`: those with an incident in the `studyDays`
+    /// days up to it, or every district.
+    static func studyDistricts(db: PostgresConnection, schema: String, asOf: String, layer: DistrictLayer,
+                               settings: AggregateSettings.Hotspot) throws -> Set<Int> {
+        guard settings.studyArea == .activeDistricts else { return Set(layer.districts.indices) }
+        let codes = Set(try db.query("""
+            SELECT DISTINCT district_code FROM \(quoteIdentifier(schema)).incidents
+            WHERE local_date BETWEEN $1::date - ($2::int - 1) AND $1::date AND district_code IS NOT NULL
+            """, [asOf, String(settings.studyDays)]).rows.compactMap { $0[0] })
+        return Set(layer.districts.indices.filter { codes.contains(layer.districts[$0].code) })
+    }
+
+    /// Incident points of local dates [asOf − days + 1, asOf], with how many days back each lies.
+    static func points(db: PostgresConnection, schema: String, asOf: String, days: Int) throws -> [(point: GeoPoint, back: Int)] {
+        var out: [(GeoPoint, Int)] = []
+        try db.forEachRow("""
+            SELECT lat, lon, $1::date - local_date FROM \(quoteIdentifier(schema)).incidents
+            WHERE local_date BETWEEN $1::date - ($2::int - 1) AND $1::date AND lat IS NOT NULL
+            """, [asOf, String(days)]) { row in
+            guard let lat = row[0].flatMap(Double.init), let lon = row[1].flatMap(Double.init), let back = row[2].flatMap(Int.init) else { return }
+            out.append((GeoPoint(lon: lon, lat: lat), back))
+        }
+        return out
+    }
+
+    static func rebuild(db: PostgresConnection, schema: String, asOf: String, layer: DistrictLayer, settings: AggregateSettings,
+                        cache: HotspotAnalysis.GridCache) throws -> (cells: Int, grids: [GridRow]) {
+        let s = quoteIdentifier(schema)
+        try db.query("DELETE FROM \(s).hotspot_cells WHERE as_of_date = $1::date", [asOf])
+        try db.query("DELETE FROM \(s).hotspot_grids WHERE as_of_date = $1::date AND analysis = 'hotspot'", [asOf])
+        let study = try studyDistricts(db: db, schema: schema, asOf: asOf, layer: layer, settings: settings.hotspot)
+        let all = try points(db: db, schema: schema, asOf: asOf, days: settings.hotspotWindows.max() ?? 7)
+        var written = 0, rows: [GridRow] = []
+        for window in settings.hotspotWindows {
+            let analysis = HotspotAnalysis.run(points: all.filter { $0.back < window }.map(\.point), layer: layer, study: study,
+                                               settings: settings.hotspot, fdr: settings.fdr, cache: cache)
+            let row = GridRow(analysis: "hotspot", windowDays: window, status: analysis.status, incidents: analysis.incidents,
+                              scale: analysis.scale, grid: analysis.grid, studyAreas: study.count, counts: analysis.counts,
+                              settings: settings, stepsWithData: nil)
+            try row.insert(db: db, schema: schema, asOf: asOf)
+            rows.append(row)
+            let grid = analysis.grid
+            written += try db.withCopy(into: "\(s).hotspot_cells", columns: [
+                "as_of_date", "window_days", "cell_col", "cell_row", "centroid_lat", "centroid_lon", "district_code", "incident_count",
+                "gi_z", "gi_p", "gi_bin", "geometry_geojson",
+            ]) { writer in
+                for (slot, cell) in grid.cells.enumerated() where analysis.counts[slot] > 0 || analysis.bins[slot] != 0 {
+                    let (c, r) = cell
+                    let centre = grid.centre(c, r)
+                    let ring = [grid.corner(c, r), grid.corner(c + 1, r), grid.corner(c + 1, r + 1), grid.corner(c, r + 1), grid.corner(c, r)]
+                    try writer.append(asOf)
+                    try writer.append(window)
+                    try writer.append(c)
+                    try writer.append(r)
+                    try writer.append(centre.lat)
+                    try writer.append(centre.lon)
+                    try writer.append(mostlyIn(c, r, grid: grid, layer: layer))
+                    try writer.append(Int(analysis.counts[slot]))
+                    try writer.append(analysis.z[slot])
+                    // No analysis (too few incidents): no p-value either.
+                    try writer.append(analysis.status == .ok ? analysis.tails[slot].p : nil)
+                    try writer.append(analysis.bins[slot])
+                    try writer.append(MultiPolygon([Polygon(outer: Ring(ring))]).geoJSON)
+                    try writer.endRow()
+                }
+            }
+        }
+        return (written, rows)
+    }
+
+    /// The district holding most of a cell, by a 3×3 sample of points in it.
+    static func mostlyIn(_ c: Int, _ r: Int, grid: HotspotGrid, layer: DistrictLayer) -> String? {
+        var votes: [Int: Int] = [:]
+        for i in 0..<3 {
+            for j in 0..<3 {
+                let p = grid.projection.inverse(x: (Double(c) + (Double(i) + 0.5) / 3) * grid.cellMetres,
+                                                y: (Double(r) + (Double(j) + 0.5) / 3) * grid.cellMetres)
+                if let d = layer.index.locate(p) { votes[d, default: 0] += 1 }
+            }
+        }
+        return votes.max { ($0.value, -$0.key) < ($1.value, -$1.key) }.map { layer.districts[$0.key].code }
+    }
+}
+
+/// One row of `hotspot_grids`: what was analysed, in which state, and every choice made, so an
+/// analyst (and the run summary) can tell why a map looks the way it does.
+public struct GridRow: Sendable {
+    public var analysis: String
+    public var windowDays: Int
+    public var status: HotspotAnalysis.Status
+    public var incidents: Int
+    public var scale: HotspotScale
+    var grid: HotspotGrid
+    public var studyAreas: Int
+    var counts: [Double]
+    var settings: AggregateSettings
+    public var stepsWithData: Int?
+
+    public var cellMetres: Double { grid.cellMetres }
+    public var cellCount: Int { grid.cells.count }
+
+    /// One line for the run summary.
+    public var summary: String {
+        let what = analysis == "hotspot" ? "hot spots, \(windowDays) days" : "emerging hot spots, \(windowDays / 7) weeks"
+        let state = status == .ok ? "analysed" : "insufficient data (at least \(settings.hotspot.minIncidents) incidents needed"
+            + (analysis == "emerging" ? " in each of \(settings.hotspot.emergingMinSteps) steps" : "") + ")"
+        return "\(what): \(state); \(incidents) incidents, \(grid.cells.count) cells of \(Int(grid.cellMetres)) m over \(studyAreas) areas"
+            + (stepsWithData.map { ", \($0) steps with data" } ?? "") + "; \(scale.reason)"
+    }
+
+    func insert(db: PostgresConnection, schema: String, asOf: String) throws {
+        let n = Double(max(counts.count, 1))
+        let mean = counts.reduce(0, +) / n
+        let std = max(0, counts.reduce(0) { $0 + $1 * $1 } / n - mean * mean).squareRoot()
+        let neighbourCounts = grid.neighbours.map(\.count)
+        let epsg = settings.hotspot.crsEPSG.map { "EPSG:\($0)" } ?? "EPSG:\(Self.epsg(of: grid.projection))"
+        let permutation = settings.hotspot.inference == .permutation
+        try db.query("""
+            INSERT INTO \(quoteIdentifier(schema)).hotspot_grids (as_of_date, analysis, window_days, status, n_incidents, projection, crs,
+                origin_x, origin_y, cell_size_m, n_cells, mean_count, std_count, band_m, fdr, inference, permutations, seed,
+                nn_median_m, neighbours_min, neighbours_max, study_areas, steps_with_data, scale_reason)
+            VALUES ($1::date, $2, $3, $4, $5, $6, $7, 0, 0, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)
+            """, [asOf, analysis, String(windowDays), status.rawValue, String(incidents), grid.projection.proj, epsg,
+                  "\(grid.cellMetres)", String(grid.cells.count), "\(mean)", "\(std)", "\(grid.cellMetres * 2.0.squareRoot())",
+                  settings.fdr ? "t" : "f", settings.hotspot.inference.rawValue, permutation ? String(settings.hotspot.permutations) : nil,
+                  permutation ? String(settings.hotspot.seed) : nil, scale.medianNearestMetres.map { "\($0)" },
+                  String(neighbourCounts.min() ?? 0), String(neighbourCounts.max() ?? 0), String(studyAreas), stepsWithData.map(String.init),
+                  scale.reason])
+    }
+
+    static func epsg(of tm: TransverseMercator) -> Int {
+        (tm.falseNorthing == 0 ? 32600 : 32700) + Int(((tm.lon0 + 183) / 6).rounded())
+    }
+}
