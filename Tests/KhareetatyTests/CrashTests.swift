@@ -99,7 +99,9 @@ import Testing
             let stderrPath = try temporaryFile("bf.txt", contents: "")
             let process = Process()
             process.executableURL = URL(fileURLWithPath: repoPath(".build/debug/khareetaty"))
-            process.arguments = ["backfill", "--from", "2023-11-01", "--to", "2026-11-30"]
+            // The subject is resuming, not the hot spots: a pipeline with trends only keeps 37 months quick.
+            let trendsOnly = try nightlyPipeline(tables: "[trends]")
+            process.arguments = ["backfill", "--from", "2023-11-01", "--to", "2026-11-30", "--pipeline", trendsOnly]
             process.environment = ["PATH": "/usr/bin:/bin", "DATABASE_URL": try testDatabaseURL(), "KHAREETATY_DATABASE_SCHEMA": schema,
                                    "KHAREETATY_TEST_FAULT": "backfill_after_chunk"]
             process.currentDirectoryURL = repoRoot
@@ -110,9 +112,9 @@ import Testing
             kill(process.processIdentifier, SIGKILL)
             process.waitUntilExit()
 
-            let resumed = try runCLI(["backfill", "--from", "2023-11-01", "--to", "2026-11-30"], environment: env, inheritDatabase: true)
+            let resumed = try runCLI(["backfill", "--from", "2023-11-01", "--to", "2026-11-30", "--pipeline", trendsOnly], environment: env, inheritDatabase: true)
             #expect(resumed.status == 0, "\(resumed.stderr)")
-            #expect(resumed.stdout.contains("in 37 chunks (1 already done)"), "\(resumed.stdout)")
+            #expect(resumed.stdout.contains("in 37 chunks (1 already done, 0 redone as stale)"), "\(resumed.stdout)")
             #expect(try daily(db, schema) == expected)
         }
     }
