@@ -5,7 +5,7 @@
 # ---- build ---------------------------------------------------------------------------------------
 FROM swift:6.3-bookworm AS build
 RUN apt-get update \
- && apt-get install -y --no-install-recommends pkg-config libpq-dev libcsv-dev libxml2-dev zlib1g-dev \
+ && apt-get install -y --no-install-recommends pkg-config libpq-dev libcsv-dev libxml2-dev zlib1g-dev libssl-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Package.swift ./
@@ -18,7 +18,7 @@ RUN swift build -c release --product khareetaty --static-swift-stdlib \
 # ---- runtime -------------------------------------------------------------------------------------
 FROM debian:bookworm-slim AS runtime
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libpq5 libcsv3 libxml2 tzdata ca-certificates \
+ && apt-get install -y --no-install-recommends libpq5 libcsv3 libxml2 libssl3 tzdata ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin khareetaty
 WORKDIR /app

@@ -9,6 +9,7 @@ packages=(
   libcsv-dev           # libcsv (CLibCSV)
   libxml2-dev          # libxml2 (CLibXML2)
   zlib1g-dev           # zlib: gzip inputs (CZlib)
+  libssl-dev           # libcrypto: SHA-256 of inputs and rules (CLibCrypto)
   python3              # reference checks in tests (codecs, csv)
   python3-venv         # the PyPI reference packages (scripts/pyref.sh)
   postgresql-15        # the throwaway local cluster (scripts/local-db.sh)

@@ -91,7 +91,7 @@ func runTool(_ executable: String, _ arguments: [String]) throws -> (status: Int
     process.executableURL = URL(fileURLWithPath: executable)
     process.arguments = arguments
     let outputPath = NSTemporaryDirectory() + "tool-\(UUID().uuidString.prefix(8)).txt"
-    FileManager.default.createFile(atPath: outputPath, contents: nil)
+    _ = FileManager.default.createFile(atPath: outputPath, contents: nil)
     defer { try? FileManager.default.removeItem(atPath: outputPath) }
     let output = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
     process.standardOutput = output

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 
 /// A batch of cleaned records: incidents to load and rejects to record.
@@ -92,7 +91,7 @@ public struct CleanStage: Stage {
         } else {
             // Unit separator between values, so ("ab","c") and ("a","bc") differ.
             let key = idHashIndexes.map { Self.normalizedText(record.fields[$0]) }.joined(separator: "\u{1F}")
-            id = "h" + SHA256.hash(data: Data(key.utf8)).prefix(16).map { String(format: "%02x", $0) }.joined()
+            id = "h" + SHA256.hash(Data(key.utf8)).prefix(16).hex
         }
 
         guard let occurredText = value(.occurredAt) else { return reject(.badTimestamp, "field occurred_at is empty") }

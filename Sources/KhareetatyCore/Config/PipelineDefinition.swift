@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import Geo
 
@@ -73,13 +72,13 @@ public struct PipelineDefinition: Sendable {
     /// SHA-256 over the pipeline file and every rule file it names (boundaries, categories,
     /// aliases), recorded on each run: the same hash means the same rules.
     public func effectiveSHA256() throws -> String {
-        var hasher = SHA256()
+        let hasher = SHA256()
         for file in [path] + ruleFiles {
             let (digest, _) = try InputFile.fingerprint(path: file)
-            hasher.update(data: Data((file as NSString).lastPathComponent.utf8))
-            hasher.update(data: Data(digest.utf8))
+            hasher.update(Data((file as NSString).lastPathComponent.utf8))
+            hasher.update(Data(digest.utf8))
         }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return hasher.finalize().hex
     }
 
     /// Reads and validates a pipeline file; any problem is a `ConfigError` (exit 2) naming the key.

@@ -1,5 +1,4 @@
 import CZlib
-import Crypto
 import Foundation
 
 /// An input file read as a byte stream; gzip-compressed files (.gz, or any file starting with the
@@ -47,15 +46,15 @@ final class InputFile {
             throw InputError(file: path, problem: "cannot open for hashing")
         }
         defer { try? handle.close() }
-        var hasher = SHA256()
+        let hasher = SHA256()
         var bytes = 0
         while true {
             let chunk = handle.readData(ofLength: 1 << 20)
             if chunk.isEmpty { break }
             bytes += chunk.count
-            hasher.update(data: chunk)
+            hasher.update(chunk)
         }
-        let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        let digest = hasher.finalize().hex
         return (digest, bytes)
     }
 }

@@ -65,7 +65,7 @@ public final class RotatingLogFile: @unchecked Sendable {
 
     private func open() {
         if !FileManager.default.fileExists(atPath: path) {
-            FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o640])
+            _ = FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o640])
         }
         handle = FileHandle(forWritingAtPath: path)
         size = Int((try? handle?.seekToEnd()) ?? 0)

@@ -1,4 +1,3 @@
-import Crypto
 import Foundation
 import Logging
 import Postgres
@@ -63,7 +62,7 @@ public struct Backfill {
 
     var key: String {
         let text = "district_daily|\(CivilDate.isoDate(days: from))|\(CivilDate.isoDate(days: to))"
-        return SHA256.hash(data: Data(text.utf8)).prefix(12).map { String(format: "%02x", $0) }.joined()
+        return SHA256.hash(Data(text.utf8)).prefix(12).hex
     }
 
     public func run() throws -> Summary {
