@@ -73,10 +73,14 @@ public enum GeoJSON {
         return Polygon(outer: outer, holes: Array(parsed.dropFirst()))
     }
 
-    /// Checks a ring read from any format: at least 4 finite points, first equal to last.
+    /// Checks a ring read from any format: at least 4 finite points in degrees, first equal to last.
     public static func validatedRing(_ points: [GeoPoint], file: String, feature: Int) throws -> Ring {
         guard points.allSatisfy({ $0.lon.isFinite && $0.lat.isFinite }) else {
             throw BoundaryError(file: file, feature: feature, problem: "a position is not two finite numbers")
+        }
+        if let outside = points.first(where: { !(-180...180).contains($0.lon) || !(-90...90).contains($0.lat) }) {
+            throw BoundaryError(file: file, feature: feature,
+                                problem: "position (\(outside.lon), \(outside.lat)) is not a longitude −180…180 and latitude −90…90 (boundaries are read as WGS 84 degrees)")
         }
         guard points.count >= 4 else { throw BoundaryError(file: file, feature: feature, problem: "ring has \(points.count) points; at least 4 are needed") }
         guard points.first == points.last else { throw BoundaryError(file: file, feature: feature, problem: "ring is not closed (first point differs from last)") }

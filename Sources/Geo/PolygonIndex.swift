@@ -44,8 +44,8 @@ public struct PolygonIndex: Sendable {
             stripeHeight = max((box.maxLat - box.minLat) / Double(count), .leastNormalMagnitude)
             var buckets = [[Edge]](repeating: [], count: count)
             for edge in all {
-                let lo = Self.clamp(Int((min(edge.ay, edge.by) - minY) / stripeHeight), count)
-                let hi = Self.clamp(Int((max(edge.ay, edge.by) - minY) / stripeHeight), count)
+                let lo = slot((min(edge.ay, edge.by) - minY) / stripeHeight, count)
+                let hi = slot((max(edge.ay, edge.by) - minY) / stripeHeight, count)
                 for s in lo...hi { buckets[s].append(edge) }
             }
             starts = [0]
@@ -56,12 +56,11 @@ public struct PolygonIndex: Sendable {
             }
         }
 
-        static func clamp(_ value: Int, _ count: Int) -> Int { min(max(value, 0), count - 1) }
 
         @inline(__always)
         func contains(_ x: Double, _ y: Double) -> Bool {
             guard x >= box.minLon, x <= box.maxLon, y >= box.minLat, y <= box.maxLat else { return false }
-            let s = Self.clamp(Int((y - minY) / stripeHeight), starts.count - 1)
+            let s = slot((y - minY) / stripeHeight, starts.count - 1)
             var inside = false
             for k in Int(starts[s])..<Int(starts[s + 1]) {
                 let e = edges[k]
@@ -208,7 +207,7 @@ public struct PolygonIndex: Sendable {
 
     @inline(__always)
     static func cell(_ x: Double, _ y: Double, _ box: BoundingBox, _ w: Double, _ h: Double, _ columns: Int, _ rows: Int) -> (Int, Int) {
-        (min(max(Int((x - box.minLon) / w), 0), columns - 1), min(max(Int((y - box.minLat) / h), 0), rows - 1))
+        (slot((x - box.minLon) / w, columns), slot((y - box.minLat) / h, rows))
     }
 
     /// Index (in layer order) of the shape containing the point, or nil.
@@ -310,4 +309,11 @@ extension PolygonIndex {
         let t = d3 / (d3 - d4)
         return GeoPoint(lon: e.ax + t * (e.bx - e.ax), lat: e.ay + t * (e.by - e.ay))
     }
+}
+
+/// `value` as a slot of `0..<count`, clamped; total for every Double (infinite, NaN, ±1e308), so no
+/// coordinate can trap the conversion to Int.
+@inline(__always)
+func slot(_ value: Double, _ count: Int) -> Int {
+    value >= 0 ? (value < Double(count - 1) ? Int(value) : count - 1) : 0
 }

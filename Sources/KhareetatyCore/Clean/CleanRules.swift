@@ -43,6 +43,15 @@ public enum TimestampFormat: Sendable, Equatable {
             guard text.contains("yyyy"), text.contains("MM"), text.contains("dd") else { return nil }
             let allowed = CharacterSet(charactersIn: "yMdHms /-.:T,")
             guard text.unicodeScalars.allSatisfy({ allowed.contains($0) }) else { return nil }
+            // Each field is one run of its letter, of its usual width: `yyyy`, `MM`, `dd`, `HH`, `mm`, `ss`.
+            var runs: [(Character, Int)] = []
+            for c in text where "yMdHms".contains(c) {
+                if let last = runs.last, last.0 == c { runs[runs.count - 1].1 += 1 } else { runs.append((c, 1)) }
+            }
+            for c in "yMdHms" {
+                let widths = runs.filter { $0.0 == c }.map(\.1)
+                guard widths.count <= 1, widths.allSatisfy({ $0 == (c == "y" ? 4 : 2) }) else { return nil }
+            }
             self = .pattern(text)
         }
     }

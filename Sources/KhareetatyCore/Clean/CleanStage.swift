@@ -14,6 +14,12 @@ public struct IncidentBatch: Sendable {
 /// clean rules. Never drops a record: every input record leaves as exactly one of the two.
 public struct CleanStage: Stage {
     static let rawCap = 4096
+    /// Longest incident id kept, in UTF-8 bytes: the id is a primary key, and a btree entry over
+    /// ~2.7 kB fails the whole COPY; no export's real ids come near this.
+    static let maxIDBytes = 256
+    /// Instants a timestamp may name: years 0001–9999. Beyond them day numbers leave Int32 and
+    /// microseconds leave Int64 (PostgreSQL's binary timestamptz), so the value is rejected here.
+    static let representable: ClosedRange<Int64> = -62_135_596_800...253_402_300_799
 
     /// Column index of each canonical field, by `slot(_:)`; -1 when the pipeline does not map it.
     /// (An array, not a dictionary keyed by the field: hashing the field's String raw value on
@@ -87,6 +93,9 @@ public struct CleanStage: Stage {
         let id: String
         if idHashIndexes.isEmpty {
             guard let given = value(.incidentID) else { return reject(.missingID, "field incident_id is empty") }
+            guard given.utf8.count <= Self.maxIDBytes else {
+                return reject(.idTooLong, "field incident_id is \(given.utf8.count) bytes long; at most \(Self.maxIDBytes) are allowed")
+            }
             id = given
         } else {
             // Unit separator between values, so ("ab","c") and ("a","bc") differ.
@@ -97,6 +106,9 @@ public struct CleanStage: Stage {
         guard let occurredText = value(.occurredAt) else { return reject(.badTimestamp, "field occurred_at is empty") }
         guard let occurredAt = timestamps.parse(Substring(occurredText)) else {
             return reject(.badTimestamp, "field occurred_at: \"\(occurredText)\" matches none of the formats \(describe(rules.timestampFormats))")
+        }
+        guard Self.representable.contains(occurredAt) else {
+            return reject(.timestampOutOfRange, "field occurred_at: \(occurredText) is outside the years 0001–9999")
         }
         let localDay = timestamps.localDay(of: occurredAt)
         if Int(localDay) < rules.earliestDay {
@@ -109,6 +121,9 @@ public struct CleanStage: Stage {
         if let updatedText = value(.updatedAt) {
             guard let parsed = timestamps.parse(Substring(updatedText)) else {
                 return reject(.badTimestamp, "field updated_at: \"\(updatedText)\" matches none of the formats \(describe(rules.timestampFormats))")
+            }
+            guard Self.representable.contains(parsed) else {
+                return reject(.timestampOutOfRange, "field updated_at: \(updatedText) is outside the years 0001–9999")
             }
             updatedAt = parsed
         }

@@ -53,6 +53,7 @@ public enum RejectReason: String, Sendable, CaseIterable {
     case wrongFieldCount = "wrong_field_count"
     case invalidEncoding = "invalid_encoding"
     case missingID = "missing_id"
+    case idTooLong = "id_too_long"
     case badTimestamp = "bad_timestamp"
     case timestampOutOfRange = "timestamp_out_of_range"
     case missingCategory = "missing_category"

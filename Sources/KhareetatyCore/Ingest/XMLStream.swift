@@ -7,9 +7,16 @@ import Foundation
 /// expanded (external entities, "billion laughs"). Owns the reader; nothing of libxml2 leaks out.
 final class XMLStream {
     let path: String
-    private let file: InputFile
+    private let source: Source
     private let reader: xmlTextReaderPtr
     private let errors = ErrorSink()
+
+    /// What libxml2 reads through: the file, and the limits every byte passes on its way.
+    final class Source {
+        let file: InputFile
+        var limits = MarkupLimits()
+        init(file: InputFile) { self.file = file }
+    }
 
     final class ErrorSink {
         var message: String?
@@ -25,8 +32,8 @@ final class XMLStream {
 
     init(path: String) throws {
         self.path = path
-        file = try InputFile(path: path)
-        let context = Unmanaged.passUnretained(file).toOpaque()
+        source = Source(file: try InputFile(path: path))
+        let context = Unmanaged.passUnretained(source).toOpaque()
         // Deliberately not XML_PARSE_NOENT (substitute entities) nor XML_PARSE_DTDLOAD.
         let options = Int32(XML_PARSE_NONET.rawValue | XML_PARSE_NOCDATA.rawValue)
         guard let reader = xmlReaderForIO(readCallback, nil, context, path, nil, options) else {
@@ -39,7 +46,7 @@ final class XMLStream {
     deinit { xmlFreeTextReader(reader) }
 
     /// Bytes of the file consumed so far (for progress).
-    var offset: Int { file.offset }
+    var offset: Int { source.file.offset }
 
     func fail(_ problem: String, line: Int? = nil) -> InputError {
         InputError(file: path, line: line ?? self.line, problem: problem)
@@ -57,6 +64,9 @@ final class XMLStream {
     /// The next node, or nil at the end of the document.
     func next() throws -> Node? {
         let status = xmlTextReaderRead(reader)
+        if let violation = source.limits.violation {
+            throw fail("refused: \(violation.problem)", line: violation.line)
+        }
         if status < 0 || errors.message != nil {
             let message = errors.message ?? "parse error"
             if message.lowercased().contains("entit") {
@@ -98,12 +108,13 @@ final class XMLStream {
     }
 }
 
-/// libxml2 pulls bytes through this: from the (possibly gzip-compressed) input file.
+/// libxml2 pulls bytes through this: from the (possibly gzip-compressed) input file, past the limits.
 private func readCallback(_ context: UnsafeMutableRawPointer?, _ buffer: UnsafeMutablePointer<CChar>?, _ length: Int32) -> Int32 {
-    let file = Unmanaged<InputFile>.fromOpaque(context!).takeUnretainedValue()
+    let source = Unmanaged<XMLStream.Source>.fromOpaque(context!).takeUnretainedValue()
     guard let buffer, length > 0 else { return 0 }
     do {
-        return Int32(try file.read(into: UnsafeMutableRawBufferPointer(start: buffer, count: Int(length))))
+        let count = try source.file.read(into: UnsafeMutableRawBufferPointer(start: buffer, count: Int(length)))
+        return source.limits.scan(UnsafeRawBufferPointer(start: buffer, count: count)) ? Int32(count) : -1
     } catch {
         return -1
     }
