@@ -10,6 +10,7 @@ let exitCodesHelp = """
       1   failure
       2   usage or configuration error (bad flag, unknown config key, invalid value)
       65  data error (malformed input, too many rejected rows)
+      66  an input is missing, unreadable, or not a regular file (a pipe, a device)
       75  temporary failure (database unreachable, lock held): retry later
     """
 

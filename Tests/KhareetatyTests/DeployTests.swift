@@ -43,7 +43,7 @@ import Yams
         #expect(next.status == 0, "\(next.output)")
         // 02:15 in Kuwait is 23:15 UTC.
         #expect(next.output.contains("23:15:00 UTC"), "\(next.output)")
-        #expect(service.contains("RestartPreventExitStatus=\(ExitCode.usage.rawValue) \(ExitCode.dataError.rawValue)"))
+        #expect(service.contains("RestartPreventExitStatus=\(ExitCode.usage.rawValue) \(ExitCode.dataError.rawValue) \(ExitCode.noInput.rawValue)"))
     }
 
     @Test func crontabLineIsValidAndRunsAKnownCommand() throws {
@@ -72,7 +72,7 @@ import Yams
         #expect(pod["restartPolicy"] as? String == "Never")
         let rules = try #require((job["podFailurePolicy"] as? [String: Any])?["rules"] as? [[String: Any]])
         let failJob = rules.filter { $0["action"] as? String == "FailJob" }.compactMap { ($0["onExitCodes"] as? [String: Any])?["values"] as? [Int] }.flatMap { $0 }
-        #expect(Set(failJob) == [Int(ExitCode.usage.rawValue), Int(ExitCode.dataError.rawValue)])
+        #expect(Set(failJob) == [Int(ExitCode.usage.rawValue), Int(ExitCode.dataError.rawValue), Int(ExitCode.noInput.rawValue)])
         #expect(!failJob.contains(Int(ExitCode.temporaryFailure.rawValue)) && (job["backoffLimit"] as? Int ?? 0) > 0)
         let container = try #require((pod["containers"] as? [[String: Any]])?.first)
         #expect(container["name"] as? String == "khareetaty")

@@ -5,27 +5,6 @@ import Testing
 
 /// Faults beyond `kill -9`, against a second throwaway cluster that the tests may stop and restart.
 @Suite(.serialized) struct FaultTests {
-    /// Starts the CLI in the background with stderr to a file.
-    func start(_ arguments: [String], environment: [String: String]) throws -> (Process, String) {
-        let stderrPath = try temporaryFile("stderr.txt", contents: "")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: repoPath(".build/debug/khareetaty"))
-        process.arguments = arguments
-        process.currentDirectoryURL = repoRoot
-        process.environment = ["PATH": "/usr/bin:/bin"].merging(environment) { $1 }
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
-        try process.run()
-        return (process, stderrPath)
-    }
-
-    func waitFor(_ text: String, in path: String, while process: Process) {
-        let deadline = Date().addingTimeInterval(60)
-        while Date() < deadline, process.isRunning, (try? String(contentsOfFile: path, encoding: .utf8))?.contains(text) != true {
-            Thread.sleep(forTimeInterval: 0.05)
-        }
-    }
-
     @Test func startUpRetriesUntilTheDatabaseComesBackAndARestartMidRunIsExit75() throws {
         let dir = "/tmp/khareetaty-fault-\(UUID().uuidString.prefix(8))"
         let port = 57_000 + Int.random(in: 0..<2_000)
@@ -36,7 +15,7 @@ import Testing
 
         // Down at start-up: the run retries (1 s, 2 s, 4 s) and succeeds once the server is back.
         #expect(try localDB("stop", dir: dir, port: port).status == 0)
-        let (waiting, waitingLog) = try start(["run"], environment: ["DATABASE_URL": url, "KHAREETATY_DATABASE_CONNECT_RETRIES": "4"])
+        let (waiting, waitingLog) = try startCLI(["run"], environment: ["DATABASE_URL": url, "KHAREETATY_DATABASE_CONNECT_RETRIES": "4"])
         waitFor("retrying", in: waitingLog, while: waiting)
         #expect(try localDB("start", dir: dir, port: port).status == 0)
         waiting.waitUntilExit()
@@ -45,7 +24,7 @@ import Testing
         // Restarted in the middle of a load: the run fails with 75 and says why; nothing partial stays.
         let input = try temporaryFile("restart.csv", contents: "")
         _ = try shell("/usr/bin/python3", [repoPath("bench/generate_incidents.py"), "20000", input, "--seed", "11"])
-        let (loading, loadingLog) = try start(["run", input], environment: ["DATABASE_URL": url, "KHAREETATY_BATCH_SIZE": "1000",
+        let (loading, loadingLog) = try startCLI(["run", input], environment: ["DATABASE_URL": url, "KHAREETATY_BATCH_SIZE": "1000",
                                                                            "KHAREETATY_TEST_FAULT": "mid_copy", "KHAREETATY_TEST_FAULT_PAUSE": "3"])
         waitFor("fault point mid_copy reached", in: loadingLog, while: loading)
         #expect(try localDB("stop", dir: dir, port: port).status == 0)
@@ -66,8 +45,8 @@ import Testing
         try FileManager.default.copyItem(atPath: repoPath("fixtures/incidents/kuwait-sample.csv"), toPath: file.path)
         try withScratchSchema { db, schema in
             try Migrator(connection: db, schema: schema).migrate()
-            let (process, log) = try start(["run"], environment: [
-                "DATABASE_URL": try testDatabaseURL(), "KHAREETATY_DATABASE_SCHEMA": schema, "KHAREETATY_INBOX_DIR": inbox.path,
+            let (process, log) = try startCLI(["run"], environment: [
+                "DATABASE_URL": try testDatabaseURL(), "KHAREETATY_DATABASE_SCHEMA": schema, "KHAREETATY_INBOX_DIR": inbox.path, "KHAREETATY_INBOX_SETTLE_SECONDS": "0",
                 "KHAREETATY_INBOX_ARCHIVE_DIR": archive.path, "KHAREETATY_TEST_FAULT": "before_commit", "KHAREETATY_TEST_FAULT_PAUSE": "1",
             ])
             waitFor("fault point before_commit reached", in: log, while: process)

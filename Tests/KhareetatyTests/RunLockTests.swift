@@ -79,7 +79,7 @@ import Testing
 
         try withScratchSchema { db, schema in
             try Migrator(connection: db, schema: schema).migrate()
-            let env = ["KHAREETATY_DATABASE_SCHEMA": schema, "KHAREETATY_INBOX_DIR": inbox.path,
+            let env = ["KHAREETATY_DATABASE_SCHEMA": schema, "KHAREETATY_INBOX_DIR": inbox.path, "KHAREETATY_INBOX_SETTLE_SECONDS": "0",
                        "KHAREETATY_INBOX_ARCHIVE_DIR": archive.path, "KHAREETATY_INBOX_QUARANTINE_DIR": quarantine.path]
             func names(_ dir: URL) throws -> [String] { try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted() }
 

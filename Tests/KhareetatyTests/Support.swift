@@ -131,3 +131,24 @@ func nightlyPipeline(tables: String) throws -> String {
         .joined(separator: "\n")
     return try temporaryFile("nightly-\(UUID().uuidString.prefix(6)).yaml", contents: text)
 }
+
+/// Starts the CLI in the background with stderr to a file.
+func startCLI(_ arguments: [String], environment: [String: String]) throws -> (Process, String) {
+    let stderrPath = try temporaryFile("stderr.txt", contents: "")
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: repoPath(".build/debug/khareetaty"))
+    process.arguments = arguments
+    process.currentDirectoryURL = repoRoot
+    process.environment = ["PATH": "/usr/bin:/bin"].merging(environment) { $1 }
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = try FileHandle(forWritingTo: URL(fileURLWithPath: stderrPath))
+    try process.run()
+    return (process, stderrPath)
+}
+
+func waitFor(_ text: String, in path: String, while process: Process) {
+    let deadline = Date().addingTimeInterval(60)
+    while Date() < deadline, process.isRunning, (try? String(contentsOfFile: path, encoding: .utf8))?.contains(text) != true {
+        Thread.sleep(forTimeInterval: 0.05)
+    }
+}

@@ -30,6 +30,8 @@ public struct Settings: Sendable {
     public var archiveDir = ""
     /// Where an inbox file that failed to read goes; empty: it stays in the inbox.
     public var quarantineDir = ""
+    /// An inbox file is taken only when it has not changed for this many seconds.
+    public var inboxSettleSeconds = 60
     /// A log file besides stderr (JSON lines), rotated by size; empty: none.
     public var logFile = ""
     public var logFileMaxBytes = 10 << 20
@@ -123,6 +125,7 @@ extension SettingSpec {
                     read: { $0.archiveDir }, apply: { value, s in s.archiveDir = value; return true }),
         SettingSpec(key: "inbox.quarantine_dir", allowed: "a directory path, or empty", secret: false,
                     read: { $0.quarantineDir }, apply: { value, s in s.quarantineDir = value; return true }),
+        .integer("inbox.settle_seconds", 0...86_400, "whole seconds from 0 to 86400 a file must be unchanged before it is loaded", \.inboxSettleSeconds),
     ]
 
     /// A whole number within `range`, read from and written to `path`.

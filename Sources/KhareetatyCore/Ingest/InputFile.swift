@@ -43,7 +43,7 @@ final class InputFile {
     /// identity under which the ledger records an input.
     static func fingerprint(path: String) throws -> (sha256: String, bytes: Int) {
         guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw InputError(file: path, problem: "cannot open for hashing")
+            throw InputUnavailable(file: path, problem: errno == ENOENT ? "not found" : "cannot be read: \(String(cString: strerror(errno)))")
         }
         defer { try? handle.close() }
         let hasher = SHA256()

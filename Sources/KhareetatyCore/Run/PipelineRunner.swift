@@ -56,6 +56,12 @@ public struct PipelineRunner {
         var logger = logger
         logger[metadataKey: "run_id"] = .string(runID)
 
+        // Each input once, each a regular file that exists: found before anything starts (exit 66).
+        let inputs = try InputCheck.regularFiles(pipeline.inputs)
+        if inputs.count < pipeline.inputs.count {
+            logger.notice("a file was given more than once: it is read once", metadata: ["stage": "ingest", "given": .stringConvertible(pipeline.inputs.count), "files": .stringConvertible(inputs.count)])
+        }
+
         logger.info("loading boundaries", metadata: ["stage": "geocode", "file": .string(pipeline.boundaries.districtsFile)])
         let layer = try DistrictLayer.load(pipeline.boundaries)
         let report = BoundaryReport(layer: layer)
@@ -78,8 +84,16 @@ public struct PipelineRunner {
             try db.withTransaction { db in
                 try DistrictSync.replace(db: db, schema: settings.schema, layer: layer)
                 let store = try IncidentStore(db: db, schema: settings.schema, runID: runID)
-                for path in pipeline.inputs {
+                for path in inputs {
                     summary.inputs.append(try ingest(path, layer: layer, store: store, summary: &summary, logger: logger))
+                }
+                // What was read must be what was fingerprinted: a file still being written, or replaced,
+                // rolls the run back (exit 75) and stays for the next run.
+                for input in summary.inputs {
+                    let now = try InputFile.fingerprint(path: input.path)
+                    guard now.sha256 == input.sha256, now.bytes == input.bytes else {
+                        throw InputChanged(file: input.path, before: (input.sha256, input.bytes), after: now)
+                    }
                 }
                 summary.durationS = Date().timeIntervalSince(started)
                 if summary.rejectRatio > pipeline.clean.maxRejectRatio {
@@ -126,7 +140,7 @@ public struct PipelineRunner {
             throw error
         }
         if rejectRatioExceeded { throw RejectRatioExceeded(summary: summary, limit: pipeline.clean.maxRejectRatio) }
-        inbox?.archive(summary.inputs.map(\.path), logger: logger)
+        inbox?.archive(summary.inputs.map { ($0.path, $0.sha256, $0.bytes) }, logger: logger)
         logger.info("run committed", metadata: ["stage": "load", "rows_loaded": .stringConvertible(summary.rowsLoaded)])
         if !settings.reportDir.isEmpty {
             // The morning report of the night; a report that cannot be written is logged, the run stands.

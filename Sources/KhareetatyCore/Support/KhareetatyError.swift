@@ -7,6 +7,8 @@ public enum ExitCode: Int32, Sendable {
     case usage = 2
     /// Data error: malformed input, or too many rejected rows (EX_DATAERR).
     case dataError = 65
+    /// An input is missing, unreadable or not a regular file (EX_NOINPUT): nothing was started.
+    case noInput = 66
     /// Temporary failure: database unreachable, lock held. Retrying later may succeed (EX_TEMPFAIL).
     case temporaryFailure = 75
 }
