@@ -2,47 +2,40 @@ import Foundation
 
 /// Helpers for libpq connection strings (URI form `postgresql://…` or keyword form `host=… password=…`).
 public enum ConnectionString {
-    /// The string with any password replaced by `***`, safe for logs, errors and the ledger.
-    /// Handles `postgresql://user:secret@host/db`, `?password=secret` query parameters and the
-    /// keyword form `password=secret` / `password='se cret'`.
+    /// What is shown for a connection string libpq cannot read: its parts cannot be told apart,
+    /// so any of them may be a password.
+    public static let notShown = "(a connection string libpq cannot parse: not shown, it may hold a password)"
+
+    /// Keywords whose values are secrets whatever libpq's own marking says.
+    static let secretKeywords: Set<String> = ["password", "sslpassword"]
+
+    /// The string for logs, errors and `config show`: parsed by libpq itself (`PQconninfoParse`),
+    /// so it sees exactly what libpq will use, and rebuilt in keyword form with every secret
+    /// (libpq's password-marked options, `password`, `sslpassword`) as `***`. A string libpq
+    /// cannot parse, or a URI whose user part it could not split (an unencoded `/` in a
+    /// password ends up in the port or the database name), is not shown at all.
     public static func redacted(_ conninfo: String) -> String {
-        var text = conninfo
-        // URI userinfo: scheme://user:password@
-        if let schemeEnd = text.range(of: "://") {
-            let afterScheme = schemeEnd.upperBound
-            let authorityEnd = text[afterScheme...].firstIndex(where: { $0 == "/" || $0 == "?" }) ?? text.endIndex
-            if let at = text[afterScheme..<authorityEnd].lastIndex(of: "@"),
-               let colon = text[afterScheme..<at].firstIndex(of: ":") {
-                text.replaceSubrange(text.index(after: colon)..<at, with: "***")
+        if conninfo.isEmpty { return "" }
+        guard parseError(conninfo) == nil, let options = parsedOptions(conninfo) else { return notShown }
+        let isURI = conninfo.hasPrefix("postgresql://") || conninfo.hasPrefix("postgres://")
+        if isURI, options.contains(where: { $0.keyword == "dbname" && $0.value.contains("@") }) { return notShown }
+        return options.map { option in
+            let value: String
+            if option.isSecret || secretKeywords.contains(option.keyword) {
+                value = "***"
+            } else if option.keyword == "dbname", option.value.contains("=") || option.value.contains("://") {
+                value = quoted(redacted(option.value))  // libpq expands a connection string given as dbname
+            } else {
+                value = quoted(option.value)
             }
-        }
-        return redactKeyword(in: text)
+            return "\(option.keyword)=\(value)"
+        }.joined(separator: " ")
     }
 
-    /// Replaces the value of every `password=` (URI query or keyword form).
-    private static func redactKeyword(in text: String) -> String {
-        var result = ""
-        var rest = Substring(text)
-        while let range = rest.range(of: "password=", options: .caseInsensitive) {
-            result += rest[..<range.upperBound]
-            result += "***"
-            var valueEnd = range.upperBound
-            if valueEnd < rest.endIndex, rest[valueEnd] == "'" {
-                // quoted keyword value, with \' escapes
-                valueEnd = rest.index(after: valueEnd)
-                while valueEnd < rest.endIndex, rest[valueEnd] != "'" {
-                    if rest[valueEnd] == "\\" { valueEnd = rest.index(after: valueEnd) }
-                    if valueEnd < rest.endIndex { valueEnd = rest.index(after: valueEnd) }
-                }
-                if valueEnd < rest.endIndex { valueEnd = rest.index(after: valueEnd) }
-            } else {
-                while valueEnd < rest.endIndex, !" &".contains(rest[valueEnd]) {
-                    valueEnd = rest.index(after: valueEnd)
-                }
-            }
-            rest = rest[valueEnd...]
-        }
-        return result + rest
+    /// A keyword value as libpq reads it back: bare when it can be, else in single quotes.
+    static func quoted(_ value: String) -> String {
+        if !value.isEmpty, value.allSatisfy({ $0 != " " && $0 != "'" && $0 != "\\" && !$0.isWhitespace }) { return value }
+        return "'" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'"
     }
 }
 
@@ -69,5 +62,34 @@ extension ConnectionString {
             option += 1
         }
         return nil
+    }
+}
+
+extension ConnectionString {
+    public struct Option: Sendable {
+        public var keyword: String
+        public var value: String
+        /// libpq marks password options with display character "*".
+        public var isSecret: Bool
+    }
+
+    /// The options a connection string sets, in libpq's order, or nil when libpq cannot parse it.
+    public static func parsedOptions(_ conninfo: String) -> [Option]? {
+        var errorMessage: UnsafeMutablePointer<CChar>?
+        guard let options = PQconninfoParse(conninfo, &errorMessage) else {
+            if let errorMessage { PQfreemem(errorMessage) }
+            return nil
+        }
+        defer { PQconninfoFree(options) }
+        var result: [Option] = []
+        var option = options
+        while let keyword = option.pointee.keyword {
+            if let value = option.pointee.val {
+                let dispchar = option.pointee.dispchar.map { String(cString: $0) } ?? ""
+                result.append(Option(keyword: String(cString: keyword), value: String(cString: value), isSecret: dispchar.contains("*")))
+            }
+            option += 1
+        }
+        return result
     }
 }

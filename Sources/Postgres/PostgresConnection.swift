@@ -27,8 +27,9 @@ public final class PostgresConnection {
         }
         guard PQstatus(conn) == CONNECTION_OK else {
             let message = Self.trimmed(PQerrorMessage(conn))
+            let refused = PQconnectionNeedsPassword(conn) == 1 || PostgresError.isRefusal(message)
             PQfinish(conn)
-            throw PostgresError(kind: .connection, message: message.isEmpty ? "could not connect" : message)
+            throw PostgresError(kind: refused ? .refused : .connection, message: message.isEmpty ? "could not connect" : message)
         }
         self.conn = conn
         // Our own notices (e.g. "schema already exists, skipping") are not the user's business.

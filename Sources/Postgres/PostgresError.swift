@@ -3,6 +3,10 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
     public enum Kind: String, Sendable {
         /// Could not connect, or the connection broke.
         case connection
+        /// The server answered and refused this client: authentication failed (SQLSTATE class 28),
+        /// no pg_hba.conf entry, no such role or database, no CONNECT privilege. Retrying cannot
+        /// help, and retrying a wrong password can lock the account.
+        case refused
         /// The server rejected a statement.
         case query
         /// A COPY stream failed (client or server side).
@@ -32,6 +36,18 @@ public struct PostgresError: Error, CustomStringConvertible, Sendable {
         if kind == .connection { return true }
         guard let state = sqlState else { return false }
         return state.hasPrefix("08") || ["57P01", "57P02", "57P03", "53300"].contains(state)
+    }
+
+    /// Whether a failed connection's message is the server refusing the client rather than the
+    /// server being unreachable. libpq gives no SQLSTATE for a failed connection, so this reads
+    /// the server's (English) FATAL message, as psql's users and poolers do.
+    public static func isRefusal(_ message: String) -> Bool {
+        let m = message.lowercased()
+        let refusals = ["authentication failed", "no pg_hba.conf entry", "pg_hba.conf rejects", "is not permitted to log in",
+                        "permission denied for database", "no password supplied", "password is empty"]
+        if refusals.contains(where: m.contains) { return true }
+        for noun in ["role \"", "database \""] where m.contains(noun) && m.contains("\" does not exist") { return true }
+        return false
     }
 
     public var description: String {

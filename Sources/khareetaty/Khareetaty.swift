@@ -8,7 +8,8 @@ let exitCodesHelp = """
     EXIT STATUS
       0   success
       1   failure
-      2   usage or configuration error (bad flag, unknown config key, invalid value)
+      2   usage or configuration error (bad flag, unknown config key, invalid value; the database
+          refused the login: wrong password, no such role or database — never retried)
       65  data error (malformed input, too many rejected rows)
       66  an input is missing, unreadable, or not a regular file (a pipe, a device)
       75  temporary failure (database unreachable, lock held): retry later

@@ -56,7 +56,7 @@ import Testing
     @Test func checkNamesWhatFailed() throws {
         let result = try runCLI(["check", "--database", "postgresql://u:s3cr3t@127.0.0.1:1/kw?connect_timeout=2"],
                                 environment: ["KHAREETATY_DATABASE_CONNECT_RETRIES": "0"])
-        #expect(result.status != 0)
+        #expect(result.status == 75, "the database is down: try again later")
         #expect(result.stdout.contains("ok    config"))
         #expect(result.stdout.contains("ok    boundaries"))
         #expect(result.stdout.contains("FAIL  database"))
@@ -68,7 +68,7 @@ import Testing
         let result = try runCLI(["config", "show", "--database", "postgresql://loader:s3cr3t@db.example/kw"],
                                 environment: ["PGPASSWORD": "hunter2", "PGUSER": "loader"])
         #expect(result.status == 0)
-        #expect(result.stdout.contains("postgresql://loader:***@db.example/kw"))
+        #expect(result.stdout.contains("user=loader password=*** dbname=kw host=db.example"))
         #expect(result.stdout.contains("--database"))
         #expect(!result.stdout.contains("s3cr3t") && !result.stdout.contains("hunter2"))
     }

@@ -6,6 +6,27 @@ public struct Checks {
         public var name: String
         public var ok: Bool
         public var detail: String
+        /// What a failure means for the operator (2: fix the configuration, 75: try again later).
+        public var exitCode: ExitCode = .success
+
+        init(name: String, ok: Bool, detail: String) {
+            (self.name, self.ok, self.detail) = (name, ok, detail)
+            if !ok { exitCode = .usage }
+        }
+
+        init(name: String, error: Error) {
+            (self.name, ok, detail) = (name, false, String(describing: error))
+            exitCode = (error as? ExitCodeProviding)?.exitCode ?? .failure
+        }
+    }
+
+    /// The exit code for a list of results: a failure that needs a person (2, 65, 66) wins over a
+    /// temporary one (75), which wins over an unexplained one (1).
+    public static func exitCode(of results: [Result]) -> ExitCode {
+        let codes = results.filter { !$0.ok }.map(\.exitCode)
+        if let person = codes.first(where: { ![.temporaryFailure, .failure, .success].contains($0) }) { return person }
+        if codes.contains(.temporaryFailure) { return .temporaryFailure }
+        return codes.isEmpty ? .success : .failure
     }
 
     public let settings: Settings
@@ -31,10 +52,10 @@ public struct Checks {
                 let report = BoundaryReport(layer: layer)
                 results.append(Result(name: "geometry", ok: true, detail: (report.isClean ? "" : "WARNING ") + report.summary))
             } catch {
-                results.append(Result(name: "boundaries", ok: false, detail: String(describing: error)))
+                results.append(Result(name: "boundaries", error: error))
             }
         } catch {
-            results.append(Result(name: "pipeline", ok: false, detail: String(describing: error)))
+            results.append(Result(name: "pipeline", error: error))
         }
 
         let db: PostgresConnection
@@ -43,7 +64,7 @@ public struct Checks {
             let version = try db.query("SHOW server_version").scalar ?? "?"
             results.append(Result(name: "database", ok: true, detail: "\(db.endpoint), PostgreSQL \(version)"))
         } catch {
-            results.append(Result(name: "database", ok: false, detail: String(describing: error)))
+            results.append(Result(name: "database", error: error))
             return results
         }
 
@@ -51,14 +72,14 @@ public struct Checks {
             try Migrator(connection: db, schema: settings.schema).requireCurrent()
             results.append(Result(name: "schema", ok: true, detail: "\(settings.schema) at version \(Migration.latestVersion)"))
         } catch {
-            results.append(Result(name: "schema", ok: false, detail: String(describing: error)))
+            results.append(Result(name: "schema", error: error))
             return results
         }
 
         do {
             results.append(try privileges(db))
         } catch {
-            results.append(Result(name: "privileges", ok: false, detail: String(describing: error)))
+            results.append(Result(name: "privileges", error: error))
         }
         return results
     }

@@ -35,12 +35,14 @@ public struct CleanStage: Stage {
     /// Latest acceptable instant: the run's start plus the future tolerance.
     private let latestAllowed: Int64
 
-    /// Fails if the export's header lacks a mapped column (a configuration/data mismatch).
+    /// Fails if the export's header lacks a mapped column (a configuration/data mismatch). The
+    /// message never quotes the header: a file without one has a data row there, and the error
+    /// lands in the ledger, which the reader role can read.
     public init(pipeline: PipelineDefinition, header: [String], file: String, now: Date = Date()) throws {
         func index(of column: String, for purpose: String) throws -> Int {
             guard let index = header.firstIndex(of: column) else {
                 throw InputError(file: file, line: 1, field: column,
-                                 problem: "the header has no column \"\(column)\" (\(purpose) in \(pipeline.path)); header: \(header.joined(separator: ", "))")
+                                 problem: "the header (\(header.count) columns) has no column \"\(column)\" (\(purpose) in \(pipeline.path))")
             }
             return index
         }

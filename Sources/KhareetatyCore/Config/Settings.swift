@@ -222,6 +222,9 @@ public struct SettingsLoader: Sendable {
 extension Settings {
     /// `khareetaty config show`: one line per key with its effective value (secrets redacted) and source,
     /// then the libpq variables that apply when `database.url` leaves something unset.
+    /// libpq's environment variables that hold secrets.
+    static let secretEnvironment: Set<String> = ["PGPASSWORD", "PGSSLPASSWORD"]
+
     public func rendered(environment: [String: String]) -> String {
         var lines: [String] = []
         let width = SettingSpec.all.map(\.key.count).max() ?? 20
@@ -237,7 +240,9 @@ extension Settings {
             lines.append("")
             lines.append("# libpq environment (applies to whatever database.url leaves unset):")
             for (name, value) in libpq {
-                let shown = name == "PGPASSWORD" ? "***" : ConnectionString.redacted(value)
+                // Passwords are never shown; PGDATABASE may be a whole connection string (libpq expands it).
+                let shown = Self.secretEnvironment.contains(name) ? "***"
+                    : value.contains("=") || value.contains("://") ? ConnectionString.redacted(value) : value
                 lines.append("\(name)=\(shown)")
             }
         }

@@ -23,13 +23,30 @@ final class SettingsDocument {
         do {
             root = try Yams.compose(yaml: text)
         } catch {
-            throw ConfigError(key: "(file)", value: nil, source: file, problem: "not valid YAML: \(error)")
+            throw ConfigError(key: "(file)", value: nil, source: file, problem: Self.yamlProblem(error))
         }
         guard let root else { return }  // empty file: all defaults
         guard case .mapping(let mapping) = root else {
             throw ConfigError(key: "(file)", value: nil, source: file, problem: "the top level must be a mapping of keys to values")
         }
         try flatten(mapping, prefix: "")
+    }
+
+    /// The YAML parser's complaint with its place, never its snippet of the file: the line it
+    /// would quote may be `url: postgresql://user:password@…`.
+    static func yamlProblem(_ error: Error) -> String {
+        guard let error = error as? YamlError else { return "not valid YAML" }
+        switch error {
+        case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _), let .composer(context, problem, mark, _):
+            let while_ = context.map { "\($0.text) from line \($0.mark.line): " } ?? ""
+            return "not valid YAML at line \(mark.line), column \(mark.column): \(while_)\(problem)"
+        case let .reader(problem, offset, _, _):
+            return "not valid YAML" + (offset.map { " at byte \($0)" } ?? "") + ": \(problem)"
+        case let .duplicatedKeysInMapping(duplicates, context):
+            return "the key\(duplicates.count == 1 ? "" : "s") \(duplicates.sorted().joined(separator: ", ")) appear\(duplicates.count == 1 ? "s" : "") twice (mapping at line \(context.mark.line))"
+        default:
+            return "not valid YAML"
+        }
     }
 
     private func flatten(_ mapping: Node.Mapping, prefix: String) throws {

@@ -11,7 +11,7 @@ public struct DatabaseUnavailable: ExitCodeProviding, CustomStringConvertible, S
 }
 
 extension PostgresError: ExitCodeProviding {
-    public var exitCode: ExitCode { isTransient ? .temporaryFailure : .failure }
+    public var exitCode: ExitCode { kind == .refused ? .usage : isTransient ? .temporaryFailure : .failure }
 }
 
 public enum Database {
@@ -34,6 +34,9 @@ public enum Database {
             do {
                 return try PostgresConnection(conninfo: settings.databaseURL, defaults: connectionDefaults(settings))
             } catch let error as PostgresError {
+                if error.kind == .refused {
+                    throw DatabaseRefused(target: target, reason: error.message)
+                }
                 if TLSFailure.matches(error.message) {
                     throw TLSFailure(target: target, reason: error.message, sslMode: settings.sslMode, rootCert: settings.sslRootCert)
                 }
@@ -47,6 +50,18 @@ public enum Database {
             }
         }
         throw DatabaseUnavailable(target: target, reason: "no attempt made")
+    }
+}
+
+/// The server refused this client (wrong password, no such role or database, pg_hba.conf): a
+/// configuration problem, exit 2 at once — no retry, which could lock the account.
+public struct DatabaseRefused: ExitCodeProviding, CustomStringConvertible, Sendable {
+    public var target: String
+    public var reason: String
+    public var exitCode: ExitCode { .usage }
+    public var description: String {
+        "the database \(target) refused the connection: \(reason) — check the user, the password (database.url, "
+            + "PGPASSWORD or ~/.pgpass), the database name and the server's pg_hba.conf; not retried"
     }
 }
 

@@ -115,7 +115,7 @@ public struct Backfill {
                 FaultPoint.backfillAfterChunk.reach()
             }
         } catch {
-            ledger.fail(db, runID: runID, error: String(describing: error))
+            ledger.fail(db, runID: runID, error: RunLedger.text(of: error))
             throw error
         }
         try ledger.succeed(db, runID: runID)
@@ -215,7 +215,7 @@ public struct Backfill {
                                                              "backfill_key": .string(claimed.key)])
             }
         } catch {
-            ledger.fail(db, runID: runID, error: String(describing: error))
+            ledger.fail(db, runID: runID, error: RunLedger.text(of: error))
             throw error
         }
         try ledger.succeed(db, runID: runID)

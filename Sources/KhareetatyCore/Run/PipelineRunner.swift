@@ -135,7 +135,7 @@ public struct PipelineRunner {
             ledger.fail(db, runID: runID, error: "dry run: rolled back")
             return rollback.summary
         } catch {
-            ledger.fail(db, runID: runID, error: String(describing: error))
+            ledger.fail(db, runID: runID, error: RunLedger.text(of: error))
             if let inputError = error as? InputError { inbox?.quarantine(inputError.file, logger: logger) }
             throw error
         }

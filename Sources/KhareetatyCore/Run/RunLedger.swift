@@ -39,6 +39,17 @@ struct RunLedger {
     }
 
     /// Best effort, in its own transaction after the run's was rolled back.
+    /// An error as the ledger keeps it, which the reader role can read: a server error without
+    /// its DETAIL (which can quote a row's values, e.g. `Key (incident_id)=(…)`); our own errors
+    /// never quote input values (those stay in incident_rejects, which the reader cannot read).
+    static func text(of error: Error) -> String {
+        if var error = error as? PostgresError {
+            error.detail = nil
+            return error.description
+        }
+        return String(describing: error)
+    }
+
     func fail(_ db: PostgresConnection, runID: String, error: String) {
         _ = try? db.query("UPDATE \(table) SET status = 'failed', finished_at = clock_timestamp(), error = $2 WHERE run_id = $1",
                           [runID, error])
