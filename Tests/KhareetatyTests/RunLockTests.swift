@@ -53,6 +53,37 @@ import Testing
         }
     }
 
+    /// A backfill worker holds no schema lock between months: a nightly run in between must not
+    /// call it dead. Once its connection is gone, the next run does.
+    @Test func aLiveWorkerIsNotMarkedStaleAndADeadOneIs() throws {
+        try withScratchSchema { db, schema in
+            try Migrator(connection: db, schema: schema).migrate()
+            let worker = UUID().uuidString.lowercased()
+            var workerConnection: PostgresConnection? = try connectTestDatabase()
+            try RunLedger(schema: schema).start(workerConnection!, runID: worker, kind: "backfill", pipeline: "backfill worker w1")
+            func status() throws -> String? {
+                try db.query("SELECT status FROM \(quoteIdentifier(schema)).pipeline_runs WHERE run_id = $1", [worker]).scalar
+            }
+            var nightly = try runner(schema)
+            nightly.pipeline.aggregate.tables = []
+            _ = try nightly.run()
+            #expect(try status() == "running")
+
+            workerConnection = nil  // the worker's process dies
+            _ = workerConnection
+            // The server frees the closed connection's locks asynchronously: wait until the alive lock is free.
+            for _ in 0..<100 {
+                if try db.query("SELECT pg_try_advisory_lock(hashtext('khareetaty.alive'), hashtext($1))", [worker]).scalar == "t" {
+                    _ = try db.query("SELECT pg_advisory_unlock(hashtext('khareetaty.alive'), hashtext($1))", [worker])
+                    break
+                }
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+            _ = try nightly.run()
+            #expect(try status() == "failed")
+        }
+    }
+
     @Test func cliExits75WhenLocked() throws {
         try withScratchSchema { db, schema in
             try Migrator(connection: db, schema: schema).migrate()

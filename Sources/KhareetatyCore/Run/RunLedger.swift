@@ -7,7 +7,12 @@ struct RunLedger {
     let schema: String
     var table: String { quoteIdentifier(schema) + ".pipeline_runs" }
 
+    /// Writes the `running` row. First the run's connection takes its "alive" lock (a session
+    /// advisory lock on the run id, held until the connection ends), so a live run is told from
+    /// a dead one by whether anyone holds that lock — not by who holds the schema's lock, which
+    /// a backfill worker gives up between months.
     func start(_ db: PostgresConnection, runID: String, kind: String, pipeline: String) throws {
+        try db.query("SELECT pg_advisory_lock(hashtext('khareetaty.alive'), hashtext($1))", [runID])
         try db.query("""
             INSERT INTO \(table) (run_id, kind, status, pipeline, host, version) VALUES ($1, $2, 'running', $3, $4, $5)
             """, [runID, kind, pipeline, ProcessInfo.processInfo.hostName, Khareetaty.version])
@@ -35,7 +40,27 @@ struct RunLedger {
 
     /// A run without accounting (a backfill, a backfill worker) that finished.
     func succeed(_ db: PostgresConnection, runID: String) throws {
-        try db.query("UPDATE \(table) SET status = 'succeeded', finished_at = clock_timestamp() WHERE run_id = $1", [runID])
+        try db.query("UPDATE \(table) SET status = 'succeeded', finished_at = clock_timestamp(), error = NULL WHERE run_id = $1", [runID])
+    }
+
+    /// Marks `failed (stale)` every `running` row whose run is dead: nobody holds its alive lock
+    /// (its connection is gone: crash, kill, lost network). Taking the lock is the test; it is
+    /// given back at once. Returns the run ids marked.
+    @discardableResult
+    func markStale(_ db: PostgresConnection, by runID: String) throws -> [String] {
+        var marked: [String] = []
+        for row in try db.query("SELECT run_id FROM \(table) WHERE status = 'running' AND run_id <> $1::uuid", [runID]).rows {
+            guard let id = row[0] else { continue }
+            guard try db.query("SELECT pg_try_advisory_lock(hashtext('khareetaty.alive'), hashtext($1))", [id]).scalar == "t" else { continue }
+            _ = try db.query("SELECT pg_advisory_unlock(hashtext('khareetaty.alive'), hashtext($1))", [id])
+            try db.query("""
+                UPDATE \(table) SET status = 'failed', finished_at = clock_timestamp(),
+                    error = 'stale: the run ended without finishing (crash, kill or lost connection); marked by run ' || $2
+                WHERE run_id = $1 AND status = 'running'
+                """, [id, runID])
+            marked.append(id)
+        }
+        return marked
     }
 
     /// Best effort, in its own transaction after the run's was rolled back.

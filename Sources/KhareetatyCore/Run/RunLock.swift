@@ -18,8 +18,9 @@ public struct RunLocked: ExitCodeProviding, CustomStringConvertible, Sendable {
 enum RunLock {
     static func key(_ schema: String) -> String { "khareetaty.run." + schema }
 
-    /// Takes the lock, waiting up to `wait` seconds. While the lock is held, any `running` ledger
-    /// row is stale (its run died without finishing): those are marked failed.
+    /// Takes the lock, waiting up to `wait` seconds, then marks the ledger's dead runs failed
+    /// (`RunLedger.markStale`: a live backfill worker holds no schema lock between months, so the
+    /// lock alone cannot tell).
     static func acquire(_ db: PostgresConnection, schema: String, wait: Int, runID: String) throws {
         let deadline = Date().addingTimeInterval(TimeInterval(wait))
         while try db.query("SELECT pg_try_advisory_lock(hashtext($1))", [key(schema)]).scalar != "t" {
@@ -31,12 +32,7 @@ enum RunLock {
             }
             Thread.sleep(forTimeInterval: 0.25)
         }
-        try db.query("""
-            UPDATE \(quoteIdentifier(schema)).pipeline_runs
-            SET status = 'failed', finished_at = clock_timestamp(),
-                error = 'stale: the run ended without finishing (crash, kill or lost connection); marked by run ' || $1
-            WHERE status = 'running'
-            """, [runID])
+        try RunLedger(schema: schema).markStale(db, by: runID)
     }
 
     static func release(_ db: PostgresConnection, schema: String) {
