@@ -73,11 +73,21 @@ struct Run: ParsableCommand {
         runner.force = force
         runner.waitSeconds = wait
         runner.asOfDate = date
+        runner.runID = UUID().uuidString.lowercased()
         let result: RunSummary
         do {
             result = try runner.run()
         } catch {
             if !dryRun { MetricsTextfile.record(settings, pipeline: definition.name, summary: nil, error: error, logger: logger) }
+            if summary == .json {
+                // A failed run prints its summary too: what it got through, the error and the exit code.
+                var failed = (error as? RejectRatioExceeded)?.summary ?? RunSummary(runID: runner.runID!, status: "failed", pipeline: definition.name)
+                failed.status = "failed"
+                failed.dryRun = dryRun
+                failed.error = String(describing: error)
+                failed.exitCode = Int((error as? ExitCodeProviding)?.exitCode.rawValue ?? ExitCode.failure.rawValue)
+                print(failed.json())
+            }
             throw error
         }
         if !dryRun { MetricsTextfile.record(settings, pipeline: definition.name, summary: result, error: nil, logger: logger) }

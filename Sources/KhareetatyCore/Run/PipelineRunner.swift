@@ -20,6 +20,8 @@ public struct PipelineRunner {
     public var inbox: Inbox?
     /// The local date the run reports on (YYYY-MM-DD); nil: yesterday in the pipeline's zone.
     public var asOfDate: String?
+    /// The run's id; nil: a fresh one for each run. The CLI sets it, to name the run when it fails.
+    public var runID: String?
 
     /// Whether `text` is a valid as-of date (`--date`): a calendar date written YYYY-MM-DD.
     public static func isValidDate(_ text: String) -> Bool { CivilDate.parseISODate(text) != nil }
@@ -52,7 +54,7 @@ public struct PipelineRunner {
 
     public func run() throws -> RunSummary {
         let started = Date()
-        let runID = UUID().uuidString.lowercased()
+        let runID = self.runID ?? UUID().uuidString.lowercased()
         var logger = logger
         logger[metadataKey: "run_id"] = .string(runID)
 
@@ -69,10 +71,11 @@ public struct PipelineRunner {
 
         let db = try Database.connect(settings)
         try Migrator(connection: db, schema: settings.schema).requireCurrent()
-        try RunLock.acquire(db, schema: settings.schema, wait: waitSeconds, runID: runID)
+        // A dry run leaves every table as it was: no ledger row, no stale rows marked, no commit.
+        try RunLock.acquire(db, schema: settings.schema, wait: waitSeconds, runID: runID, markStale: !dryRun)
         defer { RunLock.release(db, schema: settings.schema) }
         let ledger = RunLedger(schema: settings.schema)
-        try ledger.start(db, runID: runID, kind: kind.rawValue, pipeline: pipeline.path)
+        if !dryRun { try ledger.start(db, runID: runID, kind: kind.rawValue, pipeline: pipeline.path) }
         FaultPoint.afterLedgerStart.reach()
 
         var summary = RunSummary(runID: runID, status: "succeeded", pipeline: pipeline.name)
@@ -100,6 +103,7 @@ public struct PipelineRunner {
                     // Record the rejects and the failure, but not one incident: the operator sees why.
                     rejectRatioExceeded = true
                     summary.status = "failed"
+                    if dryRun { throw DryRunRollback(summary: summary) }
                     try store.discard()
                     try ledger.finish(db, summary, error: RejectRatioExceeded(summary: summary, limit: pipeline.clean.maxRejectRatio).description)
                     return
@@ -132,9 +136,10 @@ public struct PipelineRunner {
                 FaultPoint.beforeCommit.reach()
             }
         } catch let rollback as DryRunRollback {
-            ledger.fail(db, runID: runID, error: "dry run: rolled back")
+            if rejectRatioExceeded { throw RejectRatioExceeded(summary: rollback.summary, limit: pipeline.clean.maxRejectRatio) }
             return rollback.summary
         } catch {
+            guard !dryRun else { throw error }
             ledger.fail(db, runID: runID, error: RunLedger.text(of: error))
             if let inputError = error as? InputError { inbox?.quarantine(inputError.file, logger: logger) }
             throw error

@@ -21,7 +21,7 @@ enum RunLock {
     /// Takes the lock, waiting up to `wait` seconds, then marks the ledger's dead runs failed
     /// (`RunLedger.markStale`: a live backfill worker holds no schema lock between months, so the
     /// lock alone cannot tell).
-    static func acquire(_ db: PostgresConnection, schema: String, wait: Int, runID: String) throws {
+    static func acquire(_ db: PostgresConnection, schema: String, wait: Int, runID: String, markStale: Bool = true) throws {
         let deadline = Date().addingTimeInterval(TimeInterval(wait))
         while try db.query("SELECT pg_try_advisory_lock(hashtext($1))", [key(schema)]).scalar != "t" {
             if Date() >= deadline {
@@ -32,7 +32,7 @@ enum RunLock {
             }
             Thread.sleep(forTimeInterval: 0.25)
         }
-        try RunLedger(schema: schema).markStale(db, by: runID)
+        if markStale { try RunLedger(schema: schema).markStale(db, by: runID) }
     }
 
     static func release(_ db: PostgresConnection, schema: String) {

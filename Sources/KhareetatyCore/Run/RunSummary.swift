@@ -53,11 +53,19 @@ public struct RunSummary: Codable, Sendable {
     /// One line per hot-spot analysis of the as-of date: state, incidents, cell size and why.
     public var hotspotAnalyses: [String] = []
     public var dryRun = false
+    /// Why the run failed (a failed run's summary is printed too), and the exit code it ends with.
+    public var error: String?
+    public var exitCode: Int?
 
     enum CodingKeys: String, CodingKey {
         case runID = "run_id", status, pipeline, rowsRead = "rows_read", rowsLoaded = "rows_loaded", rowsRejected = "rows_rejected"
         case rowsDuplicate = "rows_duplicate", rowsUnassigned = "rows_unassigned", rejectsByReason = "rejects_by_reason", flags
         case geocodeMethods = "geocode_methods", stageSeconds = "stage_seconds", pipelineSHA256 = "pipeline_sha256", asOfDate = "as_of_date", trendRows = "trend_rows", hotspotCells = "hotspot_cells", emergingCells = "emerging_cells", hotspotAnalyses = "hotspot_analyses", inputs, durationS = "duration_s", dryRun = "dry_run"
+        case error, exitCode = "exit_code"
+    }
+
+    public init(runID: String, status: String, pipeline: String) {
+        (self.runID, self.status, self.pipeline) = (runID, status, pipeline)
     }
 
     /// The sum holds for the run and for every input file.
@@ -82,6 +90,7 @@ public struct RunSummary: Codable, Sendable {
                 + " (unassigned: \(rowsUnassigned))",
         ]
         if !asOfDate.isEmpty { lines.append("  as of \(asOfDate): \(trendRows) district trend rows, \(hotspotCells) hot-spot cells, \(emergingCells) emerging hot-spot cells") }
+        if let error { lines.append("  error: \(error)") }
         for analysis in hotspotAnalyses { lines.append("  \(analysis)") }
         for (reason, count) in rejectsByReason.sorted(by: { $0.key < $1.key }) { lines.append("  rejected \(reason): \(count)") }
         for (flag, count) in flags.sorted(by: { $0.key < $1.key }) { lines.append("  flagged \(flag): \(count)") }
