@@ -38,6 +38,10 @@ public final class PostgresConnection {
 
     deinit { PQfinish(conn) }
 
+    /// A handle that asks the server to cancel whatever this connection is running, callable from
+    /// any thread (a signal handler's queue): libpq's PQcancel over a PGcancel taken up front.
+    public func cancelHandle() -> CancelHandle? { PQgetCancel(conn).map(CancelHandle.init) }
+
     /// Server version as an integer, e.g. 150018 for 15.18.
     public var serverVersion: Int { Int(PQserverVersion(conn)) }
 
@@ -151,5 +155,19 @@ extension PostgresConnection {
             if batch.rows.isEmpty { break }
             for row in batch.rows { try body(row) }
         }
+    }
+}
+
+/// Cancels the statement a connection is running (libpq's PGcancel; thread-safe by design).
+public final class CancelHandle: @unchecked Sendable {
+    private let handle: OpaquePointer
+    init(_ handle: OpaquePointer) { self.handle = handle }
+    deinit { PQfreeCancel(handle) }
+
+    /// Sends the cancel request; true when the server received it.
+    @discardableResult
+    public func cancel() -> Bool {
+        var message = [CChar](repeating: 0, count: 256)
+        return PQcancel(handle, &message, Int32(message.count)) == 1
     }
 }

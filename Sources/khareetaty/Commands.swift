@@ -54,6 +54,7 @@ struct Run: ParsableCommand {
         if let pipeline { settings.pipelinePath = pipeline }
         var definition = try PipelineDefinition.load(path: settings.pipelinePath)
         let logger = Logger(label: "khareetaty")
+        Cancellation.install(logger: logger)
         let inbox = Inbox(settings: settings)
         if !inputs.isEmpty {
             definition.inputs = inputs.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
@@ -149,6 +150,7 @@ struct Backfill: ParsableCommand {
         if let pipeline { settings.pipelinePath = pipeline }
         let definition = try PipelineDefinition.load(path: settings.pipelinePath)
         let logger = Logger(label: "khareetaty")
+        Cancellation.install(logger: logger)
         if worker {
             let summary = try KhareetatyCore.Backfill.work(settings: settings, pipeline: definition, logger: logger)
             print("backfill worker \(summary.runID) succeeded: \(summary.chunks) chunks")

@@ -13,6 +13,7 @@ let exitCodesHelp = """
       65  data error (malformed input, too many rejected rows)
       66  an input is missing, unreadable, or not a regular file (a pipe, a device)
       75  temporary failure (database unreachable, lock held): retry later
+      130, 143  stopped by SIGINT / SIGTERM: rolled back, the ledger row says cancelled
     """
 
 @main

@@ -69,3 +69,59 @@ import Testing
         }
     }
 }
+
+/// SIGTERM and SIGINT stop a run cleanly: rolled back, the ledger says `cancelled`, a log line
+/// says so, the metrics record the exit code, and the process exits 143 / 130.
+@Suite(.serialized) struct SignalTests {
+    @Test func sigtermDuringTheRunRollsBackAndExits143() throws {
+        let metrics = try temporaryFile("metrics.prom", contents: "")
+        try withScratchSchema { db, schema in
+            try Migrator(connection: db, schema: schema).migrate()
+            let (process, log) = try startCLI(["run", "--pipeline", try nightlyPipeline(tables: "[]")], environment: [
+                "DATABASE_URL": try testDatabaseURL(), "KHAREETATY_DATABASE_SCHEMA": schema, "KHAREETATY_METRICS_TEXTFILE": metrics,
+                "KHAREETATY_TEST_FAULT": "before_finish", "KHAREETATY_TEST_FAULT_PAUSE": "600",
+            ])
+            waitFor("fault point before_finish reached", in: log, while: process)
+            let started = Date()
+            kill(process.processIdentifier, SIGTERM)
+            process.waitUntilExit()
+            let stderr = try String(contentsOfFile: log, encoding: .utf8)
+            #expect(process.terminationStatus == 143, "\(stderr)")
+            #expect(Date().timeIntervalSince(started) < 10)
+            #expect(stderr.contains("SIGTERM received") && stderr.contains("cancelled"), "\(stderr)")
+            let s = quoteIdentifier(schema)
+            #expect(try db.query("SELECT status FROM \(s).pipeline_runs").scalar == "cancelled")
+            #expect(try db.query("SELECT count(*) FROM \(s).incidents").scalar == "0")
+            let prom = try String(contentsOfFile: metrics, encoding: .utf8)
+            #expect(prom.contains("khareetaty_last_run_exit_code{pipeline=") && prom.contains("} 143"), "\(prom)")
+        }
+    }
+
+    /// The signal arrives while a statement waits on a lock: the cancel request stops it at once.
+    @Test func sigintCancelsAStatementThatIsWaiting() throws {
+        try withScratchSchema { db, schema in
+            try Migrator(connection: db, schema: schema).migrate()
+            let blocker = try connectTestDatabase()
+            try blocker.execute("BEGIN; LOCK TABLE \(quoteIdentifier(schema)).districts IN ACCESS EXCLUSIVE MODE")
+            let (process, log) = try startCLI(["run", "--pipeline", try nightlyPipeline(tables: "[]")], environment: [
+                "DATABASE_URL": try testDatabaseURL(), "KHAREETATY_DATABASE_SCHEMA": schema,
+            ])
+            var waiting = false
+            for _ in 0..<400 where !waiting && process.isRunning {
+                waiting = try db.query("SELECT count(*) FROM pg_stat_activity WHERE application_name = 'khareetaty' AND wait_event_type = 'Lock'").scalar != "0"
+                if !waiting { Thread.sleep(forTimeInterval: 0.05) }
+            }
+            #expect(waiting, "the run never waited on the lock")
+            let started = Date()
+            kill(process.processIdentifier, SIGINT)
+            process.waitUntilExit()
+            #expect(Date().timeIntervalSince(started) < 10)
+            try blocker.execute("ROLLBACK")
+            let stderr = try String(contentsOfFile: log, encoding: .utf8)
+            #expect(process.terminationStatus == 130, "\(stderr)")
+            let s = quoteIdentifier(schema)
+            #expect(try db.query("SELECT status FROM \(s).pipeline_runs").scalar == "cancelled")
+            #expect(try db.query("SELECT count(*) FROM \(s).districts").scalar == "0")
+        }
+    }
+}

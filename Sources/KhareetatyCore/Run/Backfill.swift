@@ -100,7 +100,8 @@ public struct Backfill {
         do {
             for (index, chunk) in pending.enumerated() {
                 let (start, end) = (CivilDate.isoDate(days: chunk.start), CivilDate.isoDate(days: chunk.end))
-                try db.withTransaction { db in
+                try Cancellation.check()  // between chunks: the finished ones stay done, the next run resumes
+                try Cancellation.watching(db) { try db.withTransaction { db in
                     try Self.recompute(db: db, schema: settings.schema, start: chunk.start, end: chunk.end, layer: layer,
                                        aggregate: pipeline.aggregate, cache: cache)
                     try db.query("""
@@ -110,10 +111,13 @@ public struct Backfill {
                             SET status = 'done', run_id = excluded.run_id, worker = excluded.worker, finished_at = clock_timestamp(),
                                 data_version = excluded.data_version
                         """, [key, start, end, runID, Self.workerName, version])
-                }
+                } }
                 progress.advance(to: Double(index + 1), label: "\(start)..\(end)")
                 FaultPoint.backfillAfterChunk.reach()
             }
+        } catch let cancelled as Cancelled {
+            ledger.cancel(db, runID: runID, reason: cancelled.description)
+            throw cancelled
         } catch {
             ledger.fail(db, runID: runID, error: RunLedger.text(of: error))
             throw error
@@ -192,7 +196,8 @@ public struct Backfill {
         var done = 0
         do {
             while true {
-                let claimed: (key: String, start: String, end: String)? = try db.withTransaction { db in
+                try Cancellation.check()
+                let claimed: (key: String, start: String, end: String)? = try Cancellation.watching(db) { try db.withTransaction { db in
                     try db.query("SELECT pg_advisory_xact_lock_shared(hashtext($1))", [RunLock.key(settings.schema)])
                     guard let row = try db.query("""
                         SELECT backfill_key, chunk_start::text, chunk_end::text FROM \(s).backfill_chunks
@@ -208,12 +213,15 @@ public struct Backfill {
                         WHERE backfill_key = $1 AND chunk_start = $2
                         """, [key, start, runID, workerName, try dataVersion(db: db, schema: settings.schema)])
                     return (key, start, end)
-                }
+                } }
                 guard let claimed else { break }
                 done += 1
                 logger.info("backfill chunk done", metadata: ["stage": "aggregate", "chunk": .string("\(claimed.start)..\(claimed.end)"),
                                                              "backfill_key": .string(claimed.key)])
             }
+        } catch let cancelled as Cancelled {
+            ledger.cancel(db, runID: runID, reason: cancelled.description)
+            throw cancelled
         } catch {
             ledger.fail(db, runID: runID, error: RunLedger.text(of: error))
             throw error

@@ -84,7 +84,8 @@ public struct PipelineRunner {
         summary.asOfDate = effectiveAsOfDate()
         var rejectRatioExceeded = false
         do {
-            try db.withTransaction { db in
+            try Cancellation.watching(db) { try db.withTransaction { db in
+                try Cancellation.check()
                 try DistrictSync.replace(db: db, schema: settings.schema, layer: layer)
                 let store = try IncidentStore(db: db, schema: settings.schema, runID: runID)
                 for path in inputs {
@@ -109,6 +110,7 @@ public struct PipelineRunner {
                     return
                 }
                 FaultPoint.beforeFinish.reach()
+                try Cancellation.check()
                 let finishStart = Date()
                 let perFile = try store.finish()
                 summary.stageSeconds["finish"] = Date().timeIntervalSince(finishStart)
@@ -134,10 +136,15 @@ public struct PipelineRunner {
                 try ledger.finish(db, summary, error: nil)
                 if dryRun { throw DryRunRollback(summary: summary) }
                 FaultPoint.beforeCommit.reach()
-            }
+                try Cancellation.check()  // the last moment a signal stops the run; after the commit it is done
+            } }
         } catch let rollback as DryRunRollback {
             if rejectRatioExceeded { throw RejectRatioExceeded(summary: rollback.summary, limit: pipeline.clean.maxRejectRatio) }
             return rollback.summary
+        } catch let cancelled as Cancelled {
+            logger.warning("run cancelled and rolled back", metadata: ["stage": "load", "signal": .stringConvertible(cancelled.signal)])
+            if !dryRun { ledger.cancel(db, runID: runID, reason: cancelled.description) }
+            throw cancelled
         } catch {
             guard !dryRun else { throw error }
             ledger.fail(db, runID: runID, error: RunLedger.text(of: error))
@@ -205,6 +212,7 @@ public struct PipelineRunner {
         defer { progress.finish() }
         let started = Date(), label = URL(fileURLWithPath: path).lastPathComponent
         while let (rowsRead, batch, seconds, bytesConsumed) = try pipe.next() {
+            try Cancellation.check()
             summary.stageSeconds["ingest_clean_geocode", default: 0] += seconds
             let loadStart = Date()
             let output = try load.process(batch)

@@ -75,6 +75,12 @@ struct RunLedger {
         return String(describing: error)
     }
 
+    /// Best effort, after the rollback: the run was stopped by a signal.
+    func cancel(_ db: PostgresConnection, runID: String, reason: String) {
+        _ = try? db.query("UPDATE \(table) SET status = 'cancelled', finished_at = clock_timestamp(), error = $2 WHERE run_id = $1",
+                          [runID, reason])
+    }
+
     func fail(_ db: PostgresConnection, runID: String, error: String) {
         _ = try? db.query("UPDATE \(table) SET status = 'failed', finished_at = clock_timestamp(), error = $2 WHERE run_id = $1",
                           [runID, error])

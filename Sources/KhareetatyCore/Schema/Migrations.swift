@@ -361,6 +361,11 @@ extension Migration {
             -- The newest load a done chunk had seen: a later load makes it stale and the next backfill redoes it.
             ALTER TABLE backfill_chunks ADD COLUMN data_version timestamptz;
             """),
+        Migration(version: 15, name: "a run stopped by a signal is cancelled, not failed", sql: """
+            ALTER TABLE pipeline_runs DROP CONSTRAINT pipeline_runs_status_check;
+            ALTER TABLE pipeline_runs ADD CONSTRAINT pipeline_runs_status_check
+                CHECK (status IN ('running', 'succeeded', 'failed', 'cancelled'));
+            """),
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }

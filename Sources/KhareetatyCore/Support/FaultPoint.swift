@@ -19,6 +19,8 @@ enum FaultPoint: String {
     func reach() {
         guard Self.armed == rawValue else { return }
         FileHandle.standardError.write(Data("fault point \(rawValue) reached\n".utf8))
-        Thread.sleep(forTimeInterval: Self.pause)
+        // In slices, so a signal's cancellation ends the wait as it would end real work.
+        let until = Date().addingTimeInterval(Self.pause)
+        while Date() < until, Cancellation.receivedSignal == nil { Thread.sleep(forTimeInterval: 0.05) }
     }
 }

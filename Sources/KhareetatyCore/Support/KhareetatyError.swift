@@ -11,6 +11,10 @@ public enum ExitCode: Int32, Sendable {
     case noInput = 66
     /// Temporary failure: database unreachable, lock held. Retrying later may succeed (EX_TEMPFAIL).
     case temporaryFailure = 75
+    /// Stopped by SIGINT (Ctrl-C): rolled back, 128 + 2 as shells report it.
+    case interrupted = 130
+    /// Stopped by SIGTERM (systemd stop, Kubernetes eviction, timeout): rolled back, 128 + 15.
+    case terminated = 143
 }
 
 /// An error that knows which exit code it should end the process with.
