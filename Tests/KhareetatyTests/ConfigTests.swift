@@ -106,6 +106,17 @@ import Testing
         #expect(text.contains("PGPASSWORD=***"))
     }
 
+    /// A Service named khareetaty-db makes Kubernetes inject KHAREETATY_DB_*: not settings, not fatal.
+    @Test func kubernetesServiceLinkVariablesArePassedOver() throws {
+        let links = ["KHAREETATY_DB_SERVICE_HOST": "10.0.0.7", "KHAREETATY_DB_SERVICE_PORT": "5432", "KHAREETATY_DB_SERVICE_PORT_POSTGRES": "5432",
+                     "KHAREETATY_DB_PORT": "tcp://10.0.0.7:5432", "KHAREETATY_DB_PORT_5432_TCP": "tcp://10.0.0.7:5432",
+                     "KHAREETATY_DB_PORT_5432_TCP_PROTO": "tcp", "KHAREETATY_DB_PORT_5432_TCP_PORT": "5432", "KHAREETATY_DB_PORT_5432_TCP_ADDR": "10.0.0.7"]
+        #expect(try load(env: links).schema == "khareetaty")
+        // A typo of a real key is still fatal, even one that ends like a port.
+        #expect(try configError(env: ["KHAREETATY_DATABASE_PORT": "5432"]).key == "KHAREETATY_DATABASE_PORT")
+        #expect(try configError(env: ["KHAREETATY_DATABSE_SCHEMA": "x"]).key == "KHAREETATY_DATABSE_SCHEMA")
+    }
+
     @Test func shippedConfigFileIsValid() throws {
         let settings = try SettingsLoader(environment: [:], configPath: repoPath("config/khareetaty.yaml")).load()
         #expect(settings.pipelinePath == "pipelines/nightly.yaml")

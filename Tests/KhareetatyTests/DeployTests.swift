@@ -70,6 +70,7 @@ import Yams
         let job = try #require((spec["jobTemplate"] as? [String: Any])?["spec"] as? [String: Any])
         let pod = try #require((job["template"] as? [String: Any])?["spec"] as? [String: Any])
         #expect(pod["restartPolicy"] as? String == "Never")
+        #expect(pod["enableServiceLinks"] as? Bool == false, "service links would inject KHAREETATY_* variables")
         let rules = try #require((job["podFailurePolicy"] as? [String: Any])?["rules"] as? [[String: Any]])
         let failJob = rules.filter { $0["action"] as? String == "FailJob" }.compactMap { ($0["onExitCodes"] as? [String: Any])?["values"] as? [Int] }.flatMap { $0 }
         #expect(Set(failJob) == [Int(ExitCode.usage.rawValue), Int(ExitCode.dataError.rawValue), Int(ExitCode.noInput.rawValue)])

@@ -176,6 +176,16 @@ public struct SettingsLoader: Sendable {
         return nil
     }
 
+    /// Kubernetes injects variables for every Service in the namespace, named after it: a Service
+    /// `khareetaty-db` gives `KHAREETATY_DB_SERVICE_HOST`, `KHAREETATY_DB_SERVICE_PORT[_NAME]`,
+    /// `KHAREETATY_DB_PORT=tcp://…` and `KHAREETATY_DB_PORT_5432_TCP[_PROTO|_PORT|_ADDR]`. They are not
+    /// settings (no key has these shapes), so they are passed over instead of failing every run.
+    static func isKubernetesServiceLink(_ name: String, _ value: String) -> Bool {
+        func matches(_ pattern: String, _ text: String) -> Bool { text.range(of: pattern, options: .regularExpression) != nil }
+        return matches(#"_SERVICE_HOST$|_SERVICE_PORT(_[A-Z0-9_]+)?$|_PORT_[0-9]+_(TCP|UDP|SCTP)(_PROTO|_PORT|_ADDR)?$"#, name)
+            || (name.hasSuffix("_PORT") && matches(#"^(tcp|udp|sctp)://"#, value))
+    }
+
     public func load() throws -> Settings {
         var settings = Settings()
         for spec in SettingSpec.all { settings.sources[spec.key] = "default" }
@@ -204,6 +214,7 @@ public struct SettingsLoader: Sendable {
         for (name, value) in environment.sorted(by: { $0.key < $1.key }) where name.hasPrefix("KHAREETATY_") {
             if Self.reservedEnvironmentPrefixes.contains(where: { name.hasPrefix($0) }) { continue }
             guard let spec = byVariable[name] else {
+                if Self.isKubernetesServiceLink(name, value) { continue }
                 throw ConfigError(key: name, value: nil, source: "environment",
                                   problem: "unknown variable; known: " + byVariable.keys.sorted().joined(separator: ", ") + ", KHAREETATY_CONFIG")
             }
@@ -220,11 +231,11 @@ public struct SettingsLoader: Sendable {
 }
 
 extension Settings {
-    /// `khareetaty config show`: one line per key with its effective value (secrets redacted) and source,
-    /// then the libpq variables that apply when `database.url` leaves something unset.
     /// libpq's environment variables that hold secrets.
     static let secretEnvironment: Set<String> = ["PGPASSWORD", "PGSSLPASSWORD"]
 
+    /// `khareetaty config show`: one line per key with its effective value (secrets redacted) and source,
+    /// then the libpq variables that apply when `database.url` leaves something unset.
     public func rendered(environment: [String: String]) -> String {
         var lines: [String] = []
         let width = SettingSpec.all.map(\.key.count).max() ?? 20
