@@ -42,7 +42,13 @@ struct KhareetatyCommand: ParsableCommand {
             var command = try parseAsRoot()
             try command.run()
         } catch let error as ExitCodeProviding {
-            FileHandle.standardError.write(Data("khareetaty: \(error)\n".utf8))
+            // One line, and in the log's own format once logging is set up (JSON for cron and systemd).
+            let message = String(describing: error).replacingOccurrences(of: "\n", with: " ")
+            if LogSetup.isBootstrapped {
+                Logger(label: "khareetaty").critical("\(message)", metadata: ["exit_code": .stringConvertible(Int(error.exitCode.rawValue))])
+            } else {
+                FileHandle.standardError.write(Data("khareetaty: \(message)\n".utf8))
+            }
             Foundation.exit(error.exitCode.rawValue)
         } catch {
             let code = exitCode(for: error)

@@ -31,6 +31,13 @@ import Testing
             }
             #expect(value("khareetaty_last_run_success") == 1)
             #expect(value("khareetaty_last_run_exit_code") == 0)
+            let text = try String(contentsOfFile: file.path, encoding: .utf8)
+            for name in Set(samples.map(\.name)) { #expect(text.contains("# HELP \(name) "), "\(name) has no # HELP line") }
+            // A run refused because another held the schema leaves the holder's file alone.
+            var settings = Settings()
+            settings.metricsTextfile = path
+            MetricsTextfile.record(settings, pipeline: "nightly", summary: nil, error: RunLocked(schema: schema, holder: nil, waited: 0), logger: Logger(label: "test"))
+            #expect(try String(contentsOfFile: file.path, encoding: .utf8) == text)
             #expect(value("khareetaty_last_success_timestamp_seconds") == 1_800_000_000)
             #expect(value("khareetaty_last_run_rows", ["fate": "read"]) == Double(summary.rowsRead))
             #expect(value("khareetaty_last_run_rows", ["fate": "loaded"]) == Double(summary.rowsLoaded))
@@ -115,9 +122,13 @@ import Testing
 
             // The log file: JSON lines, those of the run carrying its id and stage.
             let logLines = try String(contentsOfFile: logFile, encoding: .utf8).split(separator: "\n")
-            let objects = try logLines.map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: String]) }
-            #expect(objects.contains { $0["msg"] == "reading" && $0["run_id"] == runID && $0["stage"] == "ingest" })
-            #expect(objects.contains { $0["msg"] == "run committed" && $0["run_id"] == runID && $0["stage"] == "load" })
+            let objects = try logLines.map { try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+            #expect(objects.contains { $0["msg"] as? String == "reading" && $0["run_id"] as? String == runID && $0["stage"] as? String == "ingest" })
+            // Numbers stay numbers, for a log shipper to sum and compare.
+            #expect(objects.contains { $0["msg"] as? String == "run committed" && $0["run_id"] as? String == runID && $0["stage"] as? String == "load"
+                && ($0["rows_loaded"] as? Int ?? 0) > 0 })
+            // With a log file, stderr carries errors only: cron mails nothing on a good night.
+            #expect(run.stderr.isEmpty, "\(run.stderr)")
             // The metrics textfile of the last run (the skip) exists and says success.
             let prom = try String(contentsOfFile: metrics.replacingOccurrences(of: "{pipeline}", with: "nightly"), encoding: .utf8)
             #expect(prom.contains("khareetaty_last_run_success{pipeline=\"nightly\"} 1"))

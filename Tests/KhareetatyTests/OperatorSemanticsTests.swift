@@ -55,6 +55,12 @@ import Testing
             #expect(json["status"] as? String == "failed")
             #expect(json["exit_code"] as? Int == 65)
             #expect((json["error"] as? String)?.contains("has no column") == true)
+            // The last log line, the fatal one, is JSON like every other (stderr is not a terminal here).
+            for line in result.stderr.split(separator: "\n") {
+                #expect((try? JSONSerialization.jsonObject(with: Data(line.utf8))) != nil, "not JSON: \(line)")
+            }
+            let last = try #require(result.stderr.split(separator: "\n").last.flatMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] })
+            #expect(last["level"] as? String == "critical" && last["exit_code"] as? Int == 65 && (last["msg"] as? String)?.contains("has no column") == true)
             let ledger = try db.query("SELECT run_id, status FROM \(quoteIdentifier(schema)).pipeline_runs").rows
             #expect(ledger.count == 1 && ledger[0][0] == json["run_id"] as? String && ledger[0][1] == "failed")
 

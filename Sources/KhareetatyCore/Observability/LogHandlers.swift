@@ -20,16 +20,37 @@ public struct JSONLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var object: [String: String] = [
+        var object: [String: Any] = [
             "ts": ISO8601DateFormatter().string(from: Date()),
             "level": event.level.rawValue,
             "msg": event.message.description,
             "logger": label,
         ]
-        for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) { object[key] = "\(value)" }
-        guard var data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }
+        for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) { object[key] = Self.json(value) }
+        guard var data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
         data.append(0x0A)
         write(data)
+    }
+}
+
+extension JSONLogHandler {
+    /// A metadata value as JSON: numbers and booleans as themselves (a log shipper can sum and
+    /// compare them), text as text, lists and dictionaries nested.
+    static func json(_ value: Logger.MetadataValue) -> Any {
+        switch value {
+        case .string(let text): return text
+        case .stringConvertible(let convertible):
+            switch convertible {
+            case let n as Int: return n
+            case let n as Int32: return Int(n)
+            case let n as Int64: return n
+            case let n as Double where n.isFinite: return n
+            case let b as Bool: return b
+            default: return convertible.description
+            }
+        case .array(let values): return values.map(json)
+        case .dictionary(let values): return values.mapValues(json)
+        }
     }
 }
 
@@ -85,10 +106,15 @@ public final class RotatingLogFile: @unchecked Sendable {
 }
 
 public enum LogSetup {
+    /// Whether `bootstrap` ran (the settings loaded): then the last, fatal line is logged like the others.
+    nonisolated(unsafe) public private(set) static var isBootstrapped = false
+
     /// Chooses the backend once, at start-up: text on a terminal, JSON lines otherwise (or as
     /// configured), on stderr — stdout carries only results (summaries, `config show`). With
-    /// `log.file`, every line also goes to that file as JSON, rotated by size.
+    /// `log.file`, every line goes to that file as JSON, rotated by size, and stderr gets only
+    /// errors: cron mails what reaches stderr, and a good night should send no mail.
     public static func bootstrap(_ settings: Settings) {
+        isBootstrapped = true
         let json: Bool
         switch settings.logFormat {
         case .json: json = true
@@ -99,7 +125,7 @@ public enum LogSetup {
         let file = settings.logFile.isEmpty ? nil : RotatingLogFile(path: settings.logFile, maxBytes: settings.logFileMaxBytes, keep: settings.logFileKeep)
         LoggingSystem.bootstrap { label in
             var console: LogHandler = json ? JSONLogHandler(label: label) : StreamLogHandler.standardError(label: label)
-            console.logLevel = level
+            console.logLevel = file == nil ? level : max(level, .error)
             guard let file else { return console }
             var toFile = JSONLogHandler(label: label, write: { file.write($0) })
             toFile.logLevel = level

@@ -1,11 +1,10 @@
-import CoreMetrics
 import Foundation
 import Logging
 import Prometheus
 
 /// The outcome of a run as a Prometheus textfile, for node_exporter's textfile collector: gauges
-/// of the last run (a batch job has no process to scrape), written through swift-metrics into a
-/// Prometheus registry, to a temporary file beside the target and renamed over it, so the
+/// of the last run (a batch job has no process to scrape), each with its `# HELP`, written through
+/// swift-prometheus's registry, to a temporary file beside the target and renamed over it, so the
 /// collector never reads half a file.
 ///
 /// `metrics.textfile` may contain `{pipeline}`, replaced by the pipeline's name, so that several
@@ -23,13 +22,25 @@ public struct MetricsTextfile: Sendable {
 
     static let lastSuccess = "khareetaty_last_success_timestamp_seconds"
 
+    /// What each series means, as its `# HELP` line.
+    static let help = [
+        "khareetaty_last_run_success": "1 if the last run of the pipeline succeeded, 0 if it failed",
+        "khareetaty_last_run_exit_code": "Exit code of the last run (0 ok, 2 configuration, 65 data, 66 input missing, 75 temporary, 130/143 signal)",
+        "khareetaty_last_run_timestamp_seconds": "When the last run ended (Unix time)",
+        lastSuccess: "When a run of the pipeline last succeeded (Unix time); alert on time() minus this",
+        "khareetaty_last_run_duration_seconds": "Wall time of the last run",
+        "khareetaty_last_run_rows": "Records of the last run by fate: read = loaded + rejected + duplicate; unassigned is part of loaded",
+        "khareetaty_last_run_rejected_rows": "Records the last run rejected, by reason code",
+        "khareetaty_last_run_geocoded_rows": "Records the last run loaded, by geocode method",
+        "khareetaty_last_run_stage_seconds": "Wall time of each stage of the last run",
+    ]
+
     /// Writes the file for a finished run: its summary when there is one (a failed run may have
     /// none), its status and exit code.
     public func write(summary: RunSummary?, succeeded: Bool, exitCode: Int32, finishedAt: Date = Date()) throws {
         let registry = PrometheusCollectorRegistry()
-        let factory = PrometheusMetricsFactory(registry: registry)
         func gauge(_ name: String, _ value: Double, _ labels: [(String, String)] = []) {
-            Gauge(label: name, dimensions: [("pipeline", pipeline)] + labels, factory: factory).record(value)
+            registry.makeGauge(name: name, labels: [("pipeline", pipeline)] + labels, help: Self.help[name] ?? "").set(value)
         }
         let now = finishedAt.timeIntervalSince1970
         gauge("khareetaty_last_run_success", succeeded ? 1 : 0)
@@ -62,6 +73,11 @@ public struct MetricsTextfile: Sendable {
     /// turned into a failed run (the run's data are already committed or rolled back).
     public static func record(_ settings: Settings, pipeline: String, summary: RunSummary?, error: (any Error)?, logger: Logger) {
         guard !settings.metricsTextfile.isEmpty else { return }
+        // A run refused because another holds the schema did not run: the holder writes its own outcome.
+        if error is RunLocked {
+            logger.notice("metrics textfile left as it is: this run was refused, the run holding the schema writes it")
+            return
+        }
         let file = MetricsTextfile(template: settings.metricsTextfile, pipeline: pipeline)
         let summary = summary ?? (error as? RejectRatioExceeded)?.summary
         let exitCode = error.map { ($0 as? ExitCodeProviding)?.exitCode.rawValue ?? ExitCode.failure.rawValue } ?? 0
