@@ -7,12 +7,14 @@ BIN        := .build/debug/khareetaty
 
 .PHONY: run test bench eval report-screenshot build bootstrap db db-stop db-status clean-db
 
-## run: the nightly pipeline on the bundled fixtures, against the local database
+## run: the nightly pipeline on the bundled fixtures, against the local database, as of the
+## data's last day (the bundled export ends before "yesterday"), then its morning report
 run: bootstrap build
 	@url=$$($(LOCALDB) start) && \
 	  DATABASE_URL="$$url" $(BIN) migrate && \
 	  DATABASE_URL="$$url" $(BIN) check && \
-	  DATABASE_URL="$$url" $(BIN) run --pipeline pipelines/nightly.yaml
+	  DATABASE_URL="$$url" $(BIN) run --pipeline pipelines/nightly.yaml --date latest && \
+	  DATABASE_URL="$$url" $(BIN) report --pipeline pipelines/nightly.yaml --date latest --out khareetaty-report.html
 
 ## test: the whole test suite against a real PostgreSQL
 test: bootstrap

@@ -35,12 +35,12 @@ struct Run: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("If another run holds the schema, wait up to this many seconds (default: exit 75 at once).", valueName: "seconds"))
     var wait = 0
 
-    @Option(name: .long, help: ArgumentHelp("The date the run reports on, YYYY-MM-DD (default: yesterday in the pipeline's time zone).", valueName: "date"))
+    @Option(name: .long, help: ArgumentHelp("The date the run reports on, YYYY-MM-DD, or `latest` (the last day with incidents once loaded; default: yesterday in the pipeline's time zone).", valueName: "date"))
     var date: String?
 
     func validate() throws {
         if let date, !PipelineRunner.isValidDate(date) {
-            throw ValidationError("--date must be a date YYYY-MM-DD, not \(date)")
+            throw ValidationError("--date must be a date YYYY-MM-DD or latest, not \(date)")
         }
     }
 
@@ -259,13 +259,13 @@ struct Report: ParsableCommand {
     @OptionGroup var global: GlobalOptions
     @Option(name: .long, help: ArgumentHelp("Pipeline file (boundaries and names); default: the `pipeline` setting.", valueName: "file"))
     var pipeline: String?
-    @Option(name: .long, help: ArgumentHelp("The date, YYYY-MM-DD (default: yesterday in the pipeline's time zone).", valueName: "date"))
+    @Option(name: .long, help: ArgumentHelp("The date, YYYY-MM-DD, or `latest` (the last day with incidents; default: yesterday in the pipeline's time zone).", valueName: "date"))
     var date: String?
     @Option(name: .long, help: ArgumentHelp("Output file (default: khareetaty-report-DATE.html).", valueName: "file"))
     var out: String?
 
     func validate() throws {
-        if let date, !PipelineRunner.isValidDate(date) { throw ValidationError("--date must be a date YYYY-MM-DD, not \(date)") }
+        if let date, !PipelineRunner.isValidDate(date) { throw ValidationError("--date must be a date YYYY-MM-DD or latest, not \(date)") }
     }
 
     func run() throws {
@@ -274,10 +274,12 @@ struct Report: ParsableCommand {
         let definition = try PipelineDefinition.load(path: settings.pipelinePath)
         var runner = PipelineRunner(settings: settings, pipeline: definition, logger: Logger(label: "khareetaty"))
         runner.asOfDate = date
-        let asOf = runner.effectiveAsOfDate()
         let layer = try DistrictLayer.load(definition.boundaries)
         let db = try Database.connect(settings)
         try Migrator(connection: db, schema: settings.schema).requireCurrent()
+        let asOf = date == PipelineRunner.latest
+            ? try PipelineRunner.latestIncidentDate(db: db, schema: settings.schema) ?? runner.effectiveAsOfDate()
+            : runner.effectiveAsOfDate()
         let path = out ?? "khareetaty-report-\(asOf).html"
         try MorningReport.load(db: db, schema: settings.schema, asOf: asOf, layer: layer).write(to: path)
         print(path)

@@ -44,6 +44,26 @@ import Testing
         }
     }
 
+    /// `--date latest`: the run and the report are as of the last day the data reaches, which is
+    /// what a backfilled or demo export needs ("yesterday" may hold nothing).
+    @Test func dateLatestReportsOnTheLastDayWithIncidents() throws {
+        try withScratchSchema { db, schema in
+            try Migrator(connection: db, schema: schema).migrate()
+            let env = ["KHAREETATY_DATABASE_SCHEMA": schema]
+            let run = try runCLI(["run", "--summary", "json", "--date", "latest", "--pipeline", try nightlyPipeline(tables: "[trends]")], environment: env, inheritDatabase: true)
+            #expect(run.status == 0, "\(run.stderr)")
+            let summary = try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+            let last = try #require(try db.query("SELECT max(local_date)::text FROM \(quoteIdentifier(schema)).incidents").scalar)
+            #expect(summary["as_of_date"] as? String == last)
+            #expect(try db.query("SELECT count(*) > 0 FROM \(quoteIdentifier(schema)).district_trends WHERE as_of_date = $1::date", [last]).scalar == "t")
+            let out = try temporaryFile("r.html", contents: "")
+            let report = try runCLI(["report", "--date", "latest", "--out", out], environment: env, inheritDatabase: true)
+            #expect(report.status == 0, "\(report.stderr)")
+            #expect(try String(contentsOfFile: out, encoding: .utf8).contains("As of \(last)"))
+            #expect(try runCLI(["run", "--date", "soon"], environment: env, inheritDatabase: true).status == 2)
+        }
+    }
+
     @Test func aFailedRunPrintsItsSummaryAsJSON() throws {
         let noHeader = try temporaryFile("noheader.csv", contents: "KW-1,2026-11-20T10:00:00+03:00,theft,29.33,48.07,Salmiya,d,\n")
         try withScratchSchema { db, schema in

@@ -18,17 +18,24 @@ public struct PipelineRunner {
     public var force = false
     /// When inputs come from an inbox: archive them after the commit, quarantine an unreadable one.
     public var inbox: Inbox?
-    /// The local date the run reports on (YYYY-MM-DD); nil: yesterday in the pipeline's zone.
+    /// The local date the run reports on (YYYY-MM-DD, or `latest`: the last day with incidents once
+    /// the run's inputs are loaded); nil: yesterday in the pipeline's zone.
     public var asOfDate: String?
+    public static let latest = "latest"
     /// The run's id; nil: a fresh one for each run. The CLI sets it, to name the run when it fails.
     public var runID: String?
 
-    /// Whether `text` is a valid as-of date (`--date`): a calendar date written YYYY-MM-DD.
-    public static func isValidDate(_ text: String) -> Bool { CivilDate.parseISODate(text) != nil }
+    /// Whether `text` is a valid as-of date (`--date`): a calendar date written YYYY-MM-DD, or `latest`.
+    public static func isValidDate(_ text: String) -> Bool { text == latest || CivilDate.parseISODate(text) != nil }
+
+    /// The last local date with a stored incident, if any (what `--date latest` reports on).
+    public static func latestIncidentDate(db: PostgresConnection, schema: String) throws -> String? {
+        try db.query("SELECT max(local_date)::text FROM \(quoteIdentifier(schema)).incidents").scalar ?? nil
+    }
 
     /// `asOfDate`, or yesterday in the pipeline's zone.
     public func effectiveAsOfDate(now: Date = Date()) -> String {
-        if let asOfDate { return asOfDate }
+        if let asOfDate, asOfDate != Self.latest { return asOfDate }
         let today = TimestampParser(timeZone: pipeline.timeZone).localDay(of: Int64(now.timeIntervalSince1970))
         return CivilDate.isoDate(days: Int(today) - 1)
     }
@@ -114,6 +121,9 @@ public struct PipelineRunner {
                 let finishStart = Date()
                 let perFile = try store.finish()
                 summary.stageSeconds["finish"] = Date().timeIntervalSince(finishStart)
+                if asOfDate == Self.latest, let latest = try Self.latestIncidentDate(db: db, schema: settings.schema) {
+                    summary.asOfDate = latest
+                }
                 let aggregateStart = Date()
                 let derived = try DerivedTables.rebuild(db: db, schema: settings.schema, asOf: summary.asOfDate, layer: layer,
                                                         settings: pipeline.aggregate, cache: HotspotAnalysis.GridCache())
