@@ -36,6 +36,14 @@ import Yams
         let verify = try runTool("/usr/bin/systemd-analyze", ["verify", "--man=no", dir + "/khareetaty.service", dir + "/khareetaty.timer"])
         #expect(verify.status == 0, "\(verify.output)")
         #expect(!verify.output.contains("khareetaty."), "systemd-analyze complained: \(verify.output)")
+        // Hardened: systemd's own exposure score (0 best … 10 worst) stays at 2 or below ("OK").
+        let security = try runTool("/usr/bin/systemd-analyze", ["security", "--offline=yes", "--threshold=20", dir + "/khareetaty.service"])
+        #expect(security.status == 0, "\(security.output.split(separator: "\n").suffix(3).joined(separator: "\n"))")
+        #expect(security.output.contains("Overall exposure level"))
+        // Optional directories do not fail the unit on hosts without them; the password comes as a credential.
+        let writable = try #require(service.split(separator: "\n").first { $0.hasPrefix("ReadWritePaths=") }).dropFirst("ReadWritePaths=".count)
+        #expect(writable.split(separator: " ").allSatisfy { $0.hasPrefix("-/") })
+        #expect(service.contains("LoadCredential=pgpass:") && service.contains("PGPASSFILE=%d/pgpass"))
 
         let timer = try String(contentsOfFile: repoPath("deploy/systemd/khareetaty.timer"), encoding: .utf8)
         let calendar = try #require(timer.split(separator: "\n").first { $0.hasPrefix("OnCalendar=") }).dropFirst("OnCalendar=".count)
