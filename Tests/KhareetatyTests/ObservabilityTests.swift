@@ -18,6 +18,50 @@ import Testing
         return parsed.map { ($0[0] as! String, $0[1] as! [String: String], ($0[2] as! NSNumber).doubleValue) }
     }
 
+    /// A Kubernetes CronJob has no node_exporter: the metrics go to a Pushgateway. A small HTTP
+    /// server stands in for it and records what it is sent.
+    @Test func metricsArePushedToAPushgatewayAndAFailureKeepsTheLastSuccess() throws {
+        let dir = URL(fileURLWithPath: try temporaryFile("x", contents: "")).deletingLastPathComponent().path
+        let port = 58_000 + Int.random(in: 0..<900)
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        server.arguments = ["-c", """
+            import http.server, sys, os
+            n = [0]
+            class H(http.server.BaseHTTPRequestHandler):
+                def do_POST(self):
+                    body = self.rfile.read(int(self.headers['Content-Length']))
+                    n[0] += 1
+                    open(os.path.join(sys.argv[1], 'push-%d.txt' % n[0]), 'w').write(self.command + ' ' + self.path + '\\n' + body.decode())
+                    self.send_response(202); self.end_headers()
+                def log_message(self, *a): pass
+            http.server.HTTPServer(('127.0.0.1', int(sys.argv[2])), H).serve_forever()
+            """, dir, String(port)]
+        try server.run()
+        // SIGKILL: a child of the test runner inherits its blocked SIGTERM.
+        defer { kill(server.processIdentifier, SIGKILL); server.waitUntilExit() }
+        Thread.sleep(forTimeInterval: 0.5)
+        try withScratchSchema { db, schema in
+            try Migrator(connection: db, schema: schema).migrate()
+            let env = ["KHAREETATY_DATABASE_SCHEMA": schema, "KHAREETATY_METRICS_PUSHGATEWAY": "http://127.0.0.1:\(port)"]
+            let ok = try runCLI(["run", "--pipeline", try nightlyPipeline(tables: "[]")], environment: env, inheritDatabase: true)
+            #expect(ok.status == 0, "\(ok.stderr)")
+            let first = try String(contentsOfFile: dir + "/push-1.txt", encoding: .utf8)
+            #expect(first.hasPrefix("POST /metrics/job/khareetaty/pipeline/nightly\n"))
+            #expect(first.contains("khareetaty_last_run_success{pipeline=\"nightly\"} 1") && first.contains("khareetaty_last_success_timestamp_seconds"))
+            #expect(first.contains("# HELP khareetaty_last_run_rows"))
+
+            let failed = try runCLI(["run", "--pipeline", try nightlyPipeline(tables: "[]"), dir + "/missing.csv"], environment: env, inheritDatabase: true)
+            #expect(failed.status == 66)
+            let second = try String(contentsOfFile: dir + "/push-2.txt", encoding: .utf8)
+            #expect(second.contains("khareetaty_last_run_exit_code{pipeline=\"nightly\"} 66"))
+            #expect(!second.contains("khareetaty_last_success_timestamp_seconds"), "POST without it keeps the gateway's last success")
+        }
+        // A gateway that is down is logged, and the run's outcome stands.
+        let down = try runCLI(["config", "show"], environment: ["KHAREETATY_METRICS_PUSHGATEWAY": "http://u:SECRETX@127.0.0.1:1"])
+        #expect(down.status == 0 && !down.stdout.contains("SECRETX"))
+    }
+
     @Test func metricsTextfileIsPrometheusExpositionWithTheRunsAccounting() throws {
         try withScratchSchema { db, schema in
             let summary = try nightlyRunner(db: db, schema: schema, asOf: "2026-11-24").run()

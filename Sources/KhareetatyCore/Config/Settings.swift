@@ -41,6 +41,8 @@ public struct Settings: Sendable {
     public var reportDir = ""
     /// A Prometheus textfile written after each run (`{pipeline}` is replaced by its name); empty: none.
     public var metricsTextfile = ""
+    /// A Prometheus Pushgateway to push each run's metrics to (Kubernetes, no node_exporter); empty: none.
+    public var metricsPushgateway = ""
     /// libpq's sslmode; empty: whatever the URL or PGSSLMODE say (libpq's default: prefer).
     public var sslMode = ""
     /// The CA certificate(s) that verify the server (sslrootcert); empty: libpq's default.
@@ -117,6 +119,12 @@ extension SettingSpec {
         .integer("log.file_keep", 1...100, "an integer from 1 to 100 (rotated files kept)", \.logFileKeep),
         SettingSpec(key: "metrics.textfile", allowed: "a file path for node_exporter's textfile collector ({pipeline} is replaced), or empty", secret: false,
                     read: { $0.metricsTextfile }, apply: { value, s in s.metricsTextfile = value; return true }),
+        SettingSpec(key: "metrics.pushgateway", allowed: "an http(s) URL of a Prometheus Pushgateway (e.g. http://pushgateway:9091), or empty", secret: false,
+                    read: { Pushgateway.redacted($0.metricsPushgateway) },
+                    apply: { value, s in
+                        guard value.isEmpty || ["http", "https"].contains(URLComponents(string: value)?.scheme ?? "") else { return false }
+                        s.metricsPushgateway = value; return true
+                    }),
         SettingSpec(key: "report.dir", allowed: "a directory for the morning report of each run (khareetaty-PIPELINE-DATE.html), or empty", secret: false,
                     read: { $0.reportDir }, apply: { value, s in s.reportDir = value; return true }),
         SettingSpec(key: "inbox.dir", allowed: "a directory path, or empty", secret: false,

@@ -38,15 +38,22 @@ public struct MetricsTextfile: Sendable {
     /// Writes the file for a finished run: its summary when there is one (a failed run may have
     /// none), its status and exit code.
     public func write(summary: RunSummary?, succeeded: Bool, exitCode: Int32, finishedAt: Date = Date()) throws {
+        let now = finishedAt.timeIntervalSince1970
+        let text = Self.exposition(pipeline: pipeline, summary: summary, succeeded: succeeded, exitCode: exitCode, finishedAt: finishedAt,
+                                   lastSuccess: succeeded ? now : previousLastSuccess())
+        try AtomicFile.write(Data(text.utf8), to: path)
+    }
+
+    /// The Prometheus text exposition of a finished run; `lastSuccess` nil leaves that series out.
+    static func exposition(pipeline: String, summary: RunSummary?, succeeded: Bool, exitCode: Int32, finishedAt: Date, lastSuccess: Double?) -> String {
         let registry = PrometheusCollectorRegistry()
         func gauge(_ name: String, _ value: Double, _ labels: [(String, String)] = []) {
-            registry.makeGauge(name: name, labels: [("pipeline", pipeline)] + labels, help: Self.help[name] ?? "").set(value)
+            registry.makeGauge(name: name, labels: [("pipeline", pipeline)] + labels, help: help[name] ?? "").set(value)
         }
-        let now = finishedAt.timeIntervalSince1970
         gauge("khareetaty_last_run_success", succeeded ? 1 : 0)
         gauge("khareetaty_last_run_exit_code", Double(exitCode))
-        gauge("khareetaty_last_run_timestamp_seconds", now)
-        if let previous = succeeded ? now : previousLastSuccess() { gauge(Self.lastSuccess, previous) }
+        gauge("khareetaty_last_run_timestamp_seconds", finishedAt.timeIntervalSince1970)
+        if let lastSuccess { gauge(Self.lastSuccess, lastSuccess) }
         if let summary {
             gauge("khareetaty_last_run_duration_seconds", summary.durationS)
             for (fate, n) in [("read", summary.rowsRead), ("loaded", summary.rowsLoaded), ("rejected", summary.rowsRejected),
@@ -57,7 +64,7 @@ public struct MetricsTextfile: Sendable {
             for (method, n) in summary.geocodeMethods { gauge("khareetaty_last_run_geocoded_rows", Double(n), [("method", method)]) }
             for (stage, seconds) in summary.stageSeconds { gauge("khareetaty_last_run_stage_seconds", seconds, [("stage", stage)]) }
         }
-        try AtomicFile.write(Data(registry.emitToString().utf8), to: path)
+        return registry.emitToString()
     }
 
     /// The last-success timestamp of this pipeline in the file as it is now, if any.
@@ -69,22 +76,37 @@ public struct MetricsTextfile: Sendable {
         return nil
     }
 
-    /// Records a run's outcome if `metrics.textfile` is set; a failure to write is logged, never
-    /// turned into a failed run (the run's data are already committed or rolled back).
+    /// Records a run's outcome where `metrics.textfile` and `metrics.pushgateway` say; a failure to
+    /// write or push is logged, never turned into a failed run (its data are already committed or
+    /// rolled back).
     public static func record(_ settings: Settings, pipeline: String, summary: RunSummary?, error: (any Error)?, logger: Logger) {
-        guard !settings.metricsTextfile.isEmpty else { return }
+        guard !settings.metricsTextfile.isEmpty || !settings.metricsPushgateway.isEmpty else { return }
         // A run refused because another holds the schema did not run: the holder writes its own outcome.
         if error is RunLocked {
-            logger.notice("metrics textfile left as it is: this run was refused, the run holding the schema writes it")
+            logger.notice("metrics left as they are: this run was refused, the run holding the schema records its own")
             return
         }
-        let file = MetricsTextfile(template: settings.metricsTextfile, pipeline: pipeline)
         let summary = summary ?? (error as? RejectRatioExceeded)?.summary
         let exitCode = error.map { ($0 as? ExitCodeProviding)?.exitCode.rawValue ?? ExitCode.failure.rawValue } ?? 0
-        do {
-            try file.write(summary: summary, succeeded: error == nil, exitCode: exitCode)
-        } catch {
-            logger.error("cannot write the metrics textfile", metadata: ["file": .string(file.path), "error": .string("\(error)")])
+        let finishedAt = Date()
+        if !settings.metricsTextfile.isEmpty {
+            let file = MetricsTextfile(template: settings.metricsTextfile, pipeline: pipeline)
+            do {
+                try file.write(summary: summary, succeeded: error == nil, exitCode: exitCode, finishedAt: finishedAt)
+            } catch {
+                logger.error("cannot write the metrics textfile", metadata: ["file": .string(file.path), "error": .string("\(error)")])
+            }
+        }
+        if !settings.metricsPushgateway.isEmpty {
+            // POST replaces only the series it carries: a failed run leaves out the last-success time,
+            // so the gateway keeps the previous one and "time since the last success" keeps rising.
+            let text = exposition(pipeline: pipeline, summary: summary, succeeded: error == nil, exitCode: exitCode, finishedAt: finishedAt,
+                                  lastSuccess: error == nil ? finishedAt.timeIntervalSince1970 : nil)
+            do {
+                try Pushgateway(base: settings.metricsPushgateway).push(text, job: "khareetaty", pipeline: pipeline)
+            } catch {
+                logger.error("cannot push the metrics", metadata: ["pushgateway": .string(Pushgateway.redacted(settings.metricsPushgateway)), "error": .string("\(error)")])
+            }
         }
     }
 }
