@@ -67,7 +67,7 @@ import Yams
             #expect(!owner.isEmpty, "no Debian package provides \(library)")
             if !baseImage.contains(owner) { required.insert(owner) }
         }
-        #expect(required == ["libpq5", "libcsv3", "libxml2"])
+        #expect(required == ["libpq5", "libcsv3", "libxml2", "libssl3"])  // libssl3: libcrypto, for SHA-256
         #expect(required.isSubset(of: installed), "runtime stage installs \(installed.sorted()), binary needs \(required.sorted())")
 
         #expect(runtime.contains("USER khareetaty"))
