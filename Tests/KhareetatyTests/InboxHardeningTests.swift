@@ -37,6 +37,18 @@ import Testing
         try handle.close()
     }
 
+    /// `run` paused at a fault point while `meanwhile` changes the input; its exit status and stderr.
+    func runPaused(at point: String, environment: [String: String], meanwhile: () throws -> Void) throws -> (Int32, String) {
+        var env = environment
+        env["KHAREETATY_TEST_FAULT"] = point
+        env["KHAREETATY_TEST_FAULT_PAUSE"] = "2"
+        let (process, log) = try startCLI(["run"], environment: env)
+        waitFor("fault point \(point) reached", in: log, while: process)
+        try meanwhile()
+        process.waitUntilExit()
+        return (process.terminationStatus, try String(contentsOfFile: log, encoding: .utf8))
+    }
+
     /// The case: 1,000 rows and half a record when the run starts, 2,000 rows when it ends.
     @Test func aFileWrittenWhileTheRunReadsItRollsBackAndLoadsWholeNextTime() throws {
         let dirs = try Dirs()
@@ -46,15 +58,10 @@ import Testing
         try Data(full[..<cut].utf8).write(to: file)
         try withScratchSchema { db, schema in
             try Migrator(connection: db, schema: schema).migrate()
-            var env = try dirs.environment(schema: schema)
-            env["KHAREETATY_TEST_FAULT"] = "while_reading"
-            env["KHAREETATY_TEST_FAULT_PAUSE"] = "2"
-            let (process, log) = try startCLI(["run"], environment: env)
-            waitFor("fault point while_reading reached", in: log, while: process)
-            try append(String(full[cut...]), to: file)
-            process.waitUntilExit()
-            let stderr = try String(contentsOfFile: log, encoding: .utf8)
-            #expect(process.terminationStatus == 75, "\(stderr)")
+            let (status, stderr) = try runPaused(at: "while_reading", environment: try dirs.environment(schema: schema)) {
+                try append(String(full[cut...]), to: file)
+            }
+            #expect(status == 75, "\(stderr)")
             #expect(stderr.contains("changed while it was read"))
             #expect(try count(db, schema) == "0")
             #expect(try dirs.names(dirs.inbox) == ["night.csv"] && dirs.names(dirs.archive).isEmpty && dirs.names(dirs.quarantine).isEmpty)
@@ -75,15 +82,10 @@ import Testing
         try Data((Self.header + Self.rows(1...1000)).utf8).write(to: file)
         try withScratchSchema { db, schema in
             try Migrator(connection: db, schema: schema).migrate()
-            var env = try dirs.environment(schema: schema)
-            env["KHAREETATY_TEST_FAULT"] = "before_commit"
-            env["KHAREETATY_TEST_FAULT_PAUSE"] = "2"
-            let (process, log) = try startCLI(["run"], environment: env)
-            waitFor("fault point before_commit reached", in: log, while: process)
-            try append(Self.rows(1001...2000), to: file)
-            process.waitUntilExit()
-            let stderr = try String(contentsOfFile: log, encoding: .utf8)
-            #expect(process.terminationStatus == 0, "\(stderr)")
+            let (status, stderr) = try runPaused(at: "before_commit", environment: try dirs.environment(schema: schema)) {
+                try append(Self.rows(1001...2000), to: file)
+            }
+            #expect(status == 0, "\(stderr)")
             #expect(stderr.contains("changed after the run read it"))
             #expect(try count(db, schema) == "1000")
             #expect(try dirs.names(dirs.inbox) == ["night.csv"] && dirs.names(dirs.archive).isEmpty)
