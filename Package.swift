@@ -4,6 +4,7 @@ import PackageDescription
 // Khareetaty: one executable (`khareetaty`) over a few libraries split by concern.
 //   Postgres        — the only code that touches libpq (PGconn*/PGresult* never leave it)
 //   Geo             — geometry kernel: polygons, point-in-polygon, GeoJSON, projection
+//   Readers         — the only code that touches libcsv, libxml2, zlib, libcrypto: CSV, XML, KML, input files
 //   KhareetatyCore  — config, pipeline stages (ingest → clean → geocode → aggregate → load),
 //                     migrations, runs, checks. Everything the CLI does lives here.
 //   khareetaty      — thin swift-argument-parser shell over KhareetatyCore
@@ -57,10 +58,16 @@ let package = Package(
         .target(
             name: "Geo"
         ),
+        // The only importer of the C readers (libcsv, libxml2, zlib, libcrypto): CSV, XML feeds,
+        // KML, input files and their fingerprints. C pointers never leave it.
+        .target(
+            name: "Readers",
+            dependencies: ["Geo", "CLibCSV", "CLibXML2", "CZlib", "CLibCrypto"]
+        ),
         .target(
             name: "KhareetatyCore",
             dependencies: [
-                "Postgres", "Geo", "CLibCSV", "CLibXML2", "CZlib", "CLibCrypto",
+                "Postgres", "Geo", "Readers",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -82,7 +89,7 @@ let package = Package(
         .testTarget(
             name: "KhareetatyTests",
             dependencies: [
-                "KhareetatyCore", "Postgres", "Geo", "CLibCSV",
+                "KhareetatyCore", "Postgres", "Geo", "Readers", "CLibCSV",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]

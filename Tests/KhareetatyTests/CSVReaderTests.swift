@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import KhareetatyCore
+@testable import Readers
 
 @Suite struct CSVReaderTests {
     func read(_ text: String, delimiter: UInt8 = UInt8(ascii: ",")) throws -> (header: [String], records: [RawRecord]) {

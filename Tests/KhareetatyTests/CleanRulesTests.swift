@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import KhareetatyCore
+@testable import Readers
 
 @Suite struct CleanRulesTests {
     let header = ["incident_id", "occurred_at", "category", "latitude", "longitude", "area", "description", "updated_at"]

@@ -2,6 +2,7 @@ import Foundation
 import Geo
 import Testing
 @testable import KhareetatyCore
+@testable import Readers
 
 @Suite struct CleanStageTests {
     let header = ["incident_id", "occurred_at", "category", "latitude", "longitude", "area", "description", "updated_at"]

@@ -3,6 +3,7 @@ import Logging
 import Postgres
 import Testing
 @testable import KhareetatyCore
+@testable import Readers
 
 /// The nightly pipeline on the bundled fixture, into a scratch schema of the real database.
 @Suite struct EndToEndTests {

@@ -2,6 +2,7 @@ import Foundation
 import PropertyBased
 import Testing
 @testable import KhareetatyCore
+@testable import Readers
 
 /// Random and mutated bytes into the readers and the clean stage: the only acceptable outcomes
 /// are records or an `InputError` naming the file; nothing crashes or hangs, and every record read

@@ -2,6 +2,7 @@ import Foundation
 import Geo
 import Testing
 @testable import KhareetatyCore
+@testable import Readers
 
 /// Geocoding with the real Kuwait layer: holes, multipolygons, borders, islands, the sea, the
 /// nearest snap and the gazetteer. Expected areas are found from the data, not typed in.

@@ -3,6 +3,7 @@ import Foundation
 import PropertyBased
 import Testing
 @testable import KhareetatyCore
+@testable import Readers
 
 func readAll(_ source: RecordSource) throws -> [RawRecord] {
     var records: [RawRecord] = []

@@ -3,6 +3,7 @@ import Geo
 import Postgres
 import Testing
 @testable import KhareetatyCore
+@testable import Readers
 
 /// No single value in any field may stop a load: the extremes of every numeric field, overlong
 /// ids and oversized XML tags are rejected (or refused) with a reason, never a trap.

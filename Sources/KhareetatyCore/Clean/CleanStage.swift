@@ -1,4 +1,5 @@
 import Foundation
+import Readers
 
 /// A batch of cleaned records: incidents to load and rejects to record.
 public struct IncidentBatch: Sendable {
@@ -13,7 +14,6 @@ public struct IncidentBatch: Sendable {
 /// Clean: turns raw records into canonical incidents or rejects with a reason, by the pipeline's
 /// clean rules. Never drops a record: every input record leaves as exactly one of the two.
 public struct CleanStage: Stage {
-    static let rawCap = 4096
     /// Longest incident id kept, in UTF-8 bytes: the id is a primary key, and a btree entry over
     /// ~2.7 kB fails the whole COPY; no export's real ids come near this.
     static let maxIDBytes = 256
@@ -73,7 +73,7 @@ public struct CleanStage: Stage {
     func clean(_ record: RawRecord) -> Result<Incident, Reject> {
         func reject(_ reason: RejectReason, _ message: String) -> Result<Incident, Reject> {
             var raw = record.fields.joined(separator: ",")
-            if raw.utf8.count > Self.rawCap { raw = String(decoding: raw.utf8.prefix(Self.rawCap), as: UTF8.self) + "…" }
+            if raw.utf8.count > RawRecord.rawCap { raw = String(decoding: raw.utf8.prefix(RawRecord.rawCap), as: UTF8.self) + "…" }
             return .failure(Reject(sourceFile: record.sourceFile, sourceLine: record.sourceLine, reason: reason, message: message, raw: raw))
         }
         if let parseError = record.parseError { return reject(.malformedRecord, parseError) }

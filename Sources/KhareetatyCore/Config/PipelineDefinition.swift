@@ -1,4 +1,5 @@
 import Foundation
+import Readers
 import Geo
 
 /// A pipeline file (pipelines/*.yaml): what to read, how its columns map to the canonical

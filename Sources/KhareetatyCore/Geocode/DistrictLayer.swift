@@ -1,3 +1,4 @@
+import Readers
 import Geo
 
 /// A district (Kuwait "area") with its governorate, keyed by its stable code (names repeat).

@@ -1,14 +1,5 @@
 import Foundation
-
-/// An input that cannot be read as a file at all: missing, unreadable, or a pipe, socket or device
-/// (a stream cannot be hashed before it is read, nor read again to prove it did not change).
-/// Found before the run connects; exit 66.
-public struct InputUnavailable: ExitCodeProviding, CustomStringConvertible, Sendable {
-    public var file: String
-    public var problem: String
-    public var exitCode: ExitCode { .noInput }
-    public var description: String { "\(file): \(problem)" }
-}
+import Readers
 
 /// An input whose bytes changed between the run's first fingerprint and the end of its reading
 /// (still being written or replaced): the run rolls back and the file stays for the next run.
@@ -53,5 +44,21 @@ enum InputCheck {
             if seen.insert(real).inserted { result.append(path) }
         }
         return result
+    }
+}
+
+// The readers' errors, as the process ends with them.
+extension InputError: ExitCodeProviding {
+    public var exitCode: ExitCode { .dataError }
+}
+
+extension InputUnavailable: ExitCodeProviding {
+    public var exitCode: ExitCode { .noInput }
+}
+
+extension XMLFeedReader {
+    /// An incident feed: the pipeline's canonical fields, as attributes or child elements.
+    public convenience init(path: String, maxFieldBytes: Int = 1 << 20) throws {
+        try self.init(path: path, fields: PipelineDefinition.Field.allCases.map(\.rawValue), maxFieldBytes: maxFieldBytes)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Readers
 import Logging
 import Postgres
 

@@ -1,4 +1,5 @@
 import Foundation
+import Readers
 import Logging
 
 /// The directory exports arrive in, and where they go afterwards. Files are moved only after the

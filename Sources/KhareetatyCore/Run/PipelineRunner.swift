@@ -1,4 +1,5 @@
 import Foundation
+import Readers
 import Geo
 import Logging
 import Postgres

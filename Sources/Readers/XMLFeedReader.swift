@@ -10,19 +10,21 @@ import Foundation
 ///       </incident>
 ///     </incidents>
 ///
-/// Each canonical field (`PipelineDefinition.Field`) may be an attribute or a child element;
+/// Each field of `fields` (the pipeline's canonical fields) may be an attribute or a child element;
 /// other attributes and elements are ignored. The feed is untrusted: see `XMLStream`.
 public final class XMLFeedReader: RecordSource {
     public let path: String
-    public let header: [String] = PipelineDefinition.Field.allCases.map(\.rawValue)
+    /// The field names looked for, as attributes or child elements (the pipeline's canonical fields).
+    public let header: [String]
 
     private let stream: XMLStream
     private var sawRoot = false
     private let fieldIndex: [String: Int]
     private let maxFieldBytes: Int
 
-    public init(path: String, maxFieldBytes: Int = 1 << 20) throws {
+    public init(path: String, fields: [String], maxFieldBytes: Int = 1 << 20) throws {
         self.path = path
+        header = fields
         self.maxFieldBytes = maxFieldBytes
         stream = try XMLStream(path: path)
         fieldIndex = Dictionary(uniqueKeysWithValues: header.enumerated().map { ($1, $0) })

@@ -1,54 +1,6 @@
 import CLibCSV
 import Foundation
 
-/// A record as read from an input: its fields in header order and where it came from.
-public struct RawRecord: Sendable {
-    public var fields: [String]
-    public var sourceFile: String
-    /// 1-based physical line where the record starts (the header is line 1 of a CSV file).
-    public var sourceLine: Int
-    /// Whether the bytes were UTF-8, transcoded from a legacy encoding, or invalid.
-    public var encoding: RecordEncoding = .utf8
-    /// Set when the record could not be parsed (e.g. text after a closing quote); `fields` then
-    /// holds the record's raw text, for the reject.
-    public var parseError: String?
-
-    public init(fields: [String], sourceFile: String, sourceLine: Int, encoding: RecordEncoding = .utf8, parseError: String? = nil) {
-        self.fields = fields
-        self.sourceFile = sourceFile
-        self.sourceLine = sourceLine
-        self.encoding = encoding
-        self.parseError = parseError
-    }
-}
-
-/// Ingest: a streaming source of raw records with a header (CSV files, XML feeds).
-public protocol RecordSource: AnyObject {
-    var path: String { get }
-    /// Field names, in the order of every record's `fields`.
-    var header: [String] { get }
-    /// The next record, or nil at the end of the input.
-    func nextRecord() throws -> RawRecord?
-    /// Bytes of the file on disk consumed so far (compressed bytes for gzip), for progress.
-    var bytesConsumed: Int { get }
-}
-
-/// An input that cannot be read as the pipeline expects, with the place.
-public struct InputError: ExitCodeProviding, CustomStringConvertible, Sendable {
-    public var file: String
-    public var line: Int?
-    public var field: String?
-    public var problem: String
-    public var exitCode: ExitCode { .dataError }
-
-    public var description: String {
-        var place = file
-        if let line { place += ":\(line)" }
-        if let field { place += " (field \(field))" }
-        return "\(place): \(problem)"
-    }
-}
-
 /// Streams records from a CSV file through libcsv (RFC 4180: quoted fields, quoted newlines,
 /// doubled quotes, CRLF or LF, a UTF-8 BOM; gzip transparently) without holding the file in
 /// memory. A record libcsv cannot parse (a quote inside an unquoted field, text after a closing
@@ -180,7 +132,7 @@ public final class CSVReader: RecordSource {
         let length = end - chunkOffset
         state.currentLine = line + 1
         let context = Unmanaged.passUnretained(state).toOpaque()
-        if recordRaw.count < CleanStage.rawCap { recordRaw.append(contentsOf: chunk[chunkOffset..<min(end, chunkOffset + CleanStage.rawCap)]) }
+        if recordRaw.count < RawRecord.rawCap { recordRaw.append(contentsOf: chunk[chunkOffset..<min(end, chunkOffset + RawRecord.rawCap)]) }
         let completedBefore = state.completed.count
         let parsed = chunk.withUnsafeBytes { buffer in
             csv_parse(parser, buffer.baseAddress! + chunkOffset, length, onField, onRecord, context)

@@ -4,7 +4,7 @@ import Foundation
 /// An input file read as a byte stream; gzip-compressed files (.gz, or any file starting with the
 /// gzip magic) are decompressed transparently by zlib, which passes plain files through unchanged.
 /// Owns its `gzFile`; closed on deinit.
-final class InputFile {
+public final class InputFile {
     let path: String
     private let handle: gzFile
 
@@ -41,7 +41,7 @@ final class InputFile {
 
     /// SHA-256 (hex) and size of the file as stored on disk (compressed bytes for .gz): the
     /// identity under which the ledger records an input.
-    static func fingerprint(path: String) throws -> (sha256: String, bytes: Int) {
+    public static func fingerprint(path: String) throws -> (sha256: String, bytes: Int) {
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw InputUnavailable(file: path, problem: errno == ENOENT ? "not found" : "cannot be read: \(String(cString: strerror(errno)))")
         }
