@@ -4,6 +4,7 @@ import PackageDescription
 // Khareetaty: one executable (`khareetaty`) over a few libraries split by concern.
 //   Postgres        — the only code that touches libpq (PGconn*/PGresult* never leave it)
 //   Geo             — geometry kernel: polygons, point-in-polygon, GeoJSON, projection
+//   Analytics       — statistics kernels: Mann-Kendall, Gi* and its inference, the hot-spot grid; no database
 //   Readers         — the only code that touches libcsv, libxml2, zlib, libcrypto: CSV, XML, KML, input files
 //   KhareetatyCore  — config, pipeline stages (ingest → clean → geocode → aggregate → load),
 //                     migrations, runs, checks. Everything the CLI does lives here.
@@ -58,6 +59,12 @@ let package = Package(
         .target(
             name: "Geo"
         ),
+        // The statistics kernels (Mann-Kendall, Gi*, the hot-spot grid, emerging patterns): pure,
+        // no database, tested in a target that needs no PostgreSQL.
+        .target(
+            name: "Analytics",
+            dependencies: ["Geo"]
+        ),
         // The only importer of the C readers (libcsv, libxml2, zlib, libcrypto): CSV, XML feeds,
         // KML, input files and their fingerprints. C pointers never leave it.
         .target(
@@ -67,7 +74,7 @@ let package = Package(
         .target(
             name: "KhareetatyCore",
             dependencies: [
-                "Postgres", "Geo", "Readers",
+                "Postgres", "Geo", "Readers", "Analytics",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -84,12 +91,12 @@ let package = Package(
         // Benchmarks of the hand-rolled kernels (`make bench`); not part of the product.
         .executableTarget(
             name: "khareetaty-bench",
-            dependencies: ["KhareetatyCore", "Geo"]
+            dependencies: ["KhareetatyCore", "Geo", "Analytics"]
         ),
         .testTarget(
             name: "KhareetatyTests",
             dependencies: [
-                "KhareetatyCore", "Postgres", "Geo", "Readers", "CLibCSV",
+                "KhareetatyCore", "Postgres", "Geo", "Readers", "Analytics", "CLibCSV",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]

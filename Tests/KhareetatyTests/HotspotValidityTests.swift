@@ -3,6 +3,7 @@ import Geo
 import Logging
 import Postgres
 import Testing
+@testable import Analytics
 @testable import KhareetatyCore
 
 /// The hot-spot method is valid, not only equal to a reference: its tails against scipy and esda,

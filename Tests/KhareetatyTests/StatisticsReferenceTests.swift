@@ -2,6 +2,7 @@ import Foundation
 import Geo
 import Postgres
 import Testing
+@testable import Analytics
 @testable import KhareetatyCore
 
 /// Runs a Python snippet in the reference environment (`scripts/pyref.sh`, run by `make test`),

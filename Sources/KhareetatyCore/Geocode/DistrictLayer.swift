@@ -1,4 +1,5 @@
 import Readers
+import Analytics
 import Geo
 
 /// A district (Kuwait "area") with its governorate, keyed by its stable code (names repeat).
@@ -118,4 +119,8 @@ public struct GeocodeStage: Stage {
         }
         return batch
     }
+}
+
+extension DistrictLayer: AreaLayer {
+    public func shape(_ area: Int) -> MultiPolygon { districts[area].geometry }
 }

@@ -16,10 +16,10 @@ public struct HotspotAnalysis: Sendable {
     public var z: [Double]
     public var tails: [GetisOrd.Tails]
     public var bins: [Int]
-    public var settings: AggregateSettings.Hotspot
+    public var settings: HotspotSettings
 
     /// The grid's projection: the configured EPSG code, or the UTM zone of the layer's centre.
-    public static func projection(layer: DistrictLayer, settings: AggregateSettings.Hotspot) -> (TransverseMercator, epsg: Int) {
+    public static func projection(layer: some AreaLayer, settings: HotspotSettings) -> (TransverseMercator, epsg: Int) {
         if let epsg = settings.crsEPSG, let tm = TransverseMercator.utm(epsg: epsg) { return (tm, epsg) }
         let box = layer.index.box
         let (zone, north) = TransverseMercator.utmZone(of: GeoPoint(lon: (box.minLon + box.maxLon) / 2, lat: (box.minLat + box.maxLat) / 2))
@@ -32,7 +32,7 @@ public struct HotspotAnalysis: Sendable {
         private var grids: [String: HotspotGrid] = [:]
         private let lock = NSLock()
         public init() {}
-        func grid(layer: DistrictLayer, study: Set<Int>, projection: TransverseMercator, cell: Double) -> HotspotGrid {
+        func grid(layer: some AreaLayer, study: Set<Int>, projection: TransverseMercator, cell: Double) -> HotspotGrid {
             let key = "\(projection.proj)|\(cell)|\(study.sorted().map(String.init).joined(separator: ","))"
             lock.lock(); defer { lock.unlock() }
             if let grid = grids[key] { return grid }
@@ -44,14 +44,14 @@ public struct HotspotAnalysis: Sendable {
     }
 
     /// Projected points of incidents that lie in a study district (by the layer's own index).
-    static func studyPoints(_ points: [GeoPoint], layer: DistrictLayer, study: Set<Int>, projection: TransverseMercator) -> [(x: Double, y: Double)] {
+    static func studyPoints(_ points: [GeoPoint], layer: some AreaLayer, study: Set<Int>, projection: TransverseMercator) -> [(x: Double, y: Double)] {
         points.compactMap { p in
             guard let d = layer.index.locate(p), study.contains(d) else { return nil }
             return projection.forward(p)
         }
     }
 
-    public static func run(points: [GeoPoint], layer: DistrictLayer, study: Set<Int>, settings: AggregateSettings.Hotspot, fdr: Bool,
+    public static func run(points: [GeoPoint], layer: some AreaLayer, study: Set<Int>, settings: HotspotSettings, fdr: Bool,
                            cache: GridCache = GridCache()) -> HotspotAnalysis {
         let (projection, _) = projection(layer: layer, settings: settings)
         let projected = studyPoints(points, layer: layer, study: study, projection: projection)
@@ -97,7 +97,7 @@ public struct EmergingAnalysis: Sendable {
     public var z: [[Double]]
     public var bins: [[Int]]
 
-    public static func run(steps: [[GeoPoint]], layer: DistrictLayer, study: Set<Int>, settings: AggregateSettings.Hotspot, fdr: Bool,
+    public static func run(steps: [[GeoPoint]], layer: some AreaLayer, study: Set<Int>, settings: HotspotSettings, fdr: Bool,
                            cache: HotspotAnalysis.GridCache = .init()) -> EmergingAnalysis {
         let (projection, _) = HotspotAnalysis.projection(layer: layer, settings: settings)
         let projected = steps.map { HotspotAnalysis.studyPoints($0, layer: layer, study: study, projection: projection) }

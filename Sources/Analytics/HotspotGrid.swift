@@ -21,14 +21,14 @@ public struct HotspotGrid: Sendable {
 
     static func key(_ col: Int, _ row: Int) -> Int64 { Int64(col) << 32 | Int64(UInt32(bitPattern: Int32(truncatingIfNeeded: row))) }
 
-    public init(layer: DistrictLayer, studyDistricts: Set<Int>, projection: TransverseMercator, cellMetres: Double) {
+    public init(layer: some AreaLayer, studyDistricts: Set<Int>, projection: TransverseMercator, cellMetres: Double) {
         let size = cellMetres, samples = 4
         // A cell a boundary vertex lies in belongs to the study area even if no sample point does.
         var touched: Set<Int64> = []
         var boxes: [(minX: Double, minY: Double, maxX: Double, maxY: Double)] = []
         for d in studyDistricts.sorted() {
             var minX = Double.infinity, minY = Double.infinity, maxX = -Double.infinity, maxY = -Double.infinity
-            for ring in layer.districts[d].geometry.rings {
+            for ring in layer.shape(d).rings {
                 for p in ring.points {
                     let (x, y) = projection.forward(p)
                     guard x.isFinite, y.isFinite else { continue }
@@ -88,11 +88,11 @@ public struct HotspotGrid: Sendable {
     }
 
     /// Corner (col + dc, row + dr) of the grid, in lon/lat.
-    func corner(_ col: Int, _ row: Int) -> GeoPoint {
+    public func corner(_ col: Int, _ row: Int) -> GeoPoint {
         projection.inverse(x: Double(col) * cellMetres, y: Double(row) * cellMetres)
     }
 
-    func centre(_ col: Int, _ row: Int) -> GeoPoint {
+    public func centre(_ col: Int, _ row: Int) -> GeoPoint {
         projection.inverse(x: (Double(col) + 0.5) * cellMetres, y: (Double(row) + 0.5) * cellMetres)
     }
 }
@@ -109,7 +109,7 @@ public struct HotspotScale: Sendable, Equatable {
 
     public static let ladder: [Double] = [100, 125, 150, 200, 250, 300, 400, 500, 600, 750, 1000, 1250, 1500, 2000, 2500, 3000, 4000, 5000]
 
-    public static func choose(points: [(x: Double, y: Double)], settings: AggregateSettings.Hotspot) -> HotspotScale {
+    public static func choose(points: [(x: Double, y: Double)], settings: HotspotSettings) -> HotspotScale {
         if let fixed = settings.cellMetres {
             return HotspotScale(cellMetres: fixed, medianNearestMetres: nil, reason: "cell \(Int(fixed)) m set by aggregate.hotspot_cell_m")
         }
