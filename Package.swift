@@ -93,10 +93,19 @@ let package = Package(
             name: "khareetaty-bench",
             dependencies: ["KhareetatyCore", "Geo", "Analytics"]
         ),
+        // Helpers every test target shares (the repository's paths, reference tools); not a product.
+        .target(
+            name: "TestSupport"
+        ),
+        // The statistics kernels against their references, without a database.
+        .testTarget(
+            name: "AnalyticsTests",
+            dependencies: ["Analytics", "Geo", "TestSupport"]
+        ),
         .testTarget(
             name: "KhareetatyTests",
             dependencies: [
-                "KhareetatyCore", "Postgres", "Geo", "Readers", "Analytics", "CLibCSV",
+                "KhareetatyCore", "Postgres", "Geo", "Readers", "Analytics", "TestSupport", "CLibCSV",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]

@@ -1,6 +1,7 @@
 import Foundation
 import Postgres
 import Testing
+import TestSupport
 @testable import KhareetatyCore
 
 /// Backfill workers (`backfill --enqueue`, `backfill --worker`): two at once over a year of data

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 import Yams
 
 /// Docker cannot run on the CI machine, so the container files are checked by reading them:

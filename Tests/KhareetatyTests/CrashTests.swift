@@ -1,6 +1,7 @@
 import Foundation
 import Postgres
 import Testing
+import TestSupport
 @testable import KhareetatyCore
 
 /// `kill -9` of a real `khareetaty run` at five points of a load: nothing partial is ever visible,

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Postgres
 import Testing
+import TestSupport
 @testable import KhareetatyCore
 @testable import Readers
 

@@ -1,6 +1,7 @@
 import Foundation
 import Postgres
 import Testing
+import TestSupport
 @testable import KhareetatyCore
 
 /// Faults beyond `kill -9`, against a second throwaway cluster that the tests may stop and restart.

@@ -2,6 +2,7 @@ import Foundation
 import Geo
 import Postgres
 import Testing
+import TestSupport
 @testable import KhareetatyCore
 
 @Suite struct GeoTests {

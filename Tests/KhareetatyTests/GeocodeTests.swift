@@ -1,6 +1,7 @@
 import Foundation
 import Geo
 import Testing
+import TestSupport
 @testable import KhareetatyCore
 @testable import Readers
 

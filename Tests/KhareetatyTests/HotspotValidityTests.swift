@@ -3,6 +3,7 @@ import Geo
 import Logging
 import Postgres
 import Testing
+import TestSupport
 @testable import Analytics
 @testable import KhareetatyCore
 
@@ -10,69 +11,6 @@ import Testing
 /// no false alarms on random data where the old normal approximation raised them, a planted
 /// cluster found, cell ids that do not move, and too little data stated as such. (`make eval`
 /// measures the same over many seeds and sizes: docs/ANALYTICS.md.)
-@Suite struct HotspotInferenceReferenceTests {
-    @Test func binomialTailsMatchScipy() throws {
-        let cases: [(Int, Int, Double)] = [(0, 10, 0.1), (3, 10, 0.1), (10, 10, 0.5), (1, 5000, 1e-4), (7, 5000, 1e-4),
-                                           (40, 100, 0.3), (2, 104, 0.00023), (250, 50000, 0.004), (180, 50000, 0.004), (5, 5, 0.2)]
-        let script = """
-            import json, sys
-            from scipy.stats import binom
-            print(json.dumps([[float(binom.sf(k - 1, n, q)), float(binom.cdf(k, n, q))] for k, n, q in json.load(sys.stdin)]))
-            """
-        let reference = try #require(try pyref(script, input: cases.map { [$0.0, $0.1, $0.2] }) as? [[Double]])
-        for ((k, n, q), e) in zip(cases, reference) {
-            let upper = Binomial.upperTail(k, trials: n, probability: q), lower = Binomial.lowerTail(k, trials: n, probability: q)
-            #expect(abs(upper - e[0]) <= 1e-9 * max(e[0], 1e-300) + 1e-14, "P(X ≥ \(k)) for Bin(\(n), \(q)): ours \(upper), scipy \(e[0])")
-            #expect(abs(lower - e[1]) <= 1e-9 * max(e[1], 1e-300) + 1e-14, "P(X ≤ \(k)) for Bin(\(n), \(q)): ours \(lower), scipy \(e[1])")
-        }
-    }
-
-    /// Conditional permutation tails (esda's scheme for G_Local(star=True): x_i fixed, its k_i
-    /// neighbours drawn without replacement from the other cells) against an independent numpy
-    /// implementation with the same number of permutations, within Monte Carlo error.
-    @Test func permutationTailsMatchEsdaWithinMonteCarloError() throws {
-        var generator = SplitMix64(seed: 31)
-        let (columns, rows) = (20, 15)
-        let y = (0..<(columns * rows)).map { i -> Double in
-            let (c, r) = (i % columns, i / columns)
-            return Double(Int(generator.unit() * 2.5)) + (abs(c - 6) <= 1 && abs(r - 5) <= 1 ? 4 : 0)
-        }
-        let neighbours = GetisOrdReferenceTests.queen(columns: columns, rows: rows)
-        let permutations = 999
-        let ours = GetisOrd.permutationTails(counts: y, neighbours: neighbours, permutations: permutations, seed: 7)
-        let script = """
-            import json, sys
-            import numpy as np
-            data = json.load(sys.stdin)
-            y = np.array(data["y"], dtype=float); n = len(y); P = data["permutations"]
-            rng = np.random.default_rng(12345)
-            greater, lesser = [], []
-            for i, nb in enumerate(data["neighbours"]):
-                others = np.delete(y, i)
-                draws = rng.random((P, n - 1)).argsort(axis=1)[:, :len(nb)]
-                sims = y[i] + others[draws].sum(axis=1)
-                obs = y[i] + y[nb].sum()
-                greater.append(float(((sims >= obs).sum() + 1) / (P + 1)))
-                lesser.append(float(((sims <= obs).sum() + 1) / (P + 1)))
-            print(json.dumps({"greater": greater, "lesser": lesser}))
-            """
-        let reference = try #require(try pyref(script, input: ["y": y, "neighbours": neighbours.map { $0.map(Int.init) },
-                                                              "permutations": permutations]) as? [String: [Double]])
-        let greater = try #require(reference["greater"]), lesser = try #require(reference["lesser"])
-        var worst = 0.0
-        for i in y.indices {
-            for (a, e) in [(ours[i].hot, greater[i]), (ours[i].cold, lesser[i])] {
-                let error = 4 * (e * (1 - e) / Double(permutations)).squareRoot() + 2.0 / Double(permutations)
-                #expect(abs(a - e) <= error, "cell \(i): ours \(a), numpy \(e)")
-                worst = max(worst, abs(a - e))
-            }
-        }
-        #expect(worst > 0, "two generators cannot agree exactly: the comparison is live")
-        // The planted block's centre is far in the upper tail.
-        #expect(ours[5 * columns + 6].hot < 0.01)
-    }
-}
-
 @Suite struct HotspotValidityTests {
     static let pipeline = try! PipelineDefinition.load(path: repoPath("pipelines/nightly.yaml"))
     static let layer = try! DistrictLayer.load(pipeline.boundaries)

@@ -2,6 +2,7 @@ import CLibCSV
 import Foundation
 import PropertyBased
 import Testing
+import TestSupport
 @testable import KhareetatyCore
 @testable import Readers
 
@@ -9,26 +10,6 @@ func readAll(_ source: RecordSource) throws -> [RawRecord] {
     var records: [RawRecord] = []
     while let record = try source.nextRecord() { records.append(record) }
     return records
-}
-
-/// Runs a command and returns its stdout (for reference tools: gzip, python3).
-func shell(_ executable: String, _ arguments: [String], input: Data? = nil) throws -> Data {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: executable)
-    process.arguments = arguments
-    let out = Pipe()
-    process.standardOutput = out
-    let inPipe = Pipe()
-    if input != nil { process.standardInput = inPipe }
-    try process.run()
-    if let input {
-        inPipe.fileHandleForWriting.write(input)
-        try inPipe.fileHandleForWriting.close()
-    }
-    let data = out.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    guard process.terminationStatus == 0 else { throw TestSetupError(description: "\(executable) \(arguments) exited \(process.terminationStatus)") }
-    return data
 }
 
 @Suite struct GzipAndEncodingTests {

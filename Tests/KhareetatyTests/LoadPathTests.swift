@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Postgres
 import Testing
+import TestSupport
 @testable import KhareetatyCore
 
 /// The two ways a month reaches `incidents`: a month without a partition is built as a table,

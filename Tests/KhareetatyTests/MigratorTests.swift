@@ -1,6 +1,7 @@
 import Logging
 import Postgres
 import Testing
+import TestSupport
 @testable import KhareetatyCore
 
 @Suite struct MigratorTests {

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Postgres
 import Testing
+import TestSupport
 @testable import KhareetatyCore
 
 /// Metrics textfile, log file rotation, progress and the ledger listing, as an operator meets them.

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import KhareetatyCore
 
 /// CI replays every fixture case; a fixture whose expectations no longer hold fails with a diff.

@@ -1,6 +1,7 @@
 import Foundation
 import Postgres
 import Testing
+import TestSupport
 @testable import KhareetatyCore
 
 /// The morning report of the fixture run: self-contained, one SVG path per area, the run's

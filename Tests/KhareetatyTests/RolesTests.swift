@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Postgres
 import Testing
+import TestSupport
 @testable import KhareetatyCore
 
 /// Migration 13's roles, proven by connecting as each: the loader loads (both month paths) and

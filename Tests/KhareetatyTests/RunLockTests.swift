@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Postgres
 import Testing
+import TestSupport
 @testable import KhareetatyCore
 
 /// One run per schema at a time, and stale `running` rows after a crash.

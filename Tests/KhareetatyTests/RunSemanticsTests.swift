@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import Postgres
 import Testing
+import TestSupport
 @testable import KhareetatyCore
 
 /// Whole runs of the fixture pipelines against the real database: every record's fate, the

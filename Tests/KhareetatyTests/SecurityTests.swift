@@ -1,6 +1,7 @@
 import Foundation
 import Postgres
 import Testing
+import TestSupport
 @testable import KhareetatyCore
 
 /// TLS to PostgreSQL with a CA of our own, and secrets kept out of everything a run writes.

@@ -1,14 +1,8 @@
 import Foundation
 import Postgres
 import Testing
+import TestSupport
 @testable import KhareetatyCore
-
-/// The repository root (tests read fixtures and run the built binary from it).
-let repoRoot: URL = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-
-func repoPath(_ relative: String) -> String { repoRoot.appendingPathComponent(relative).path }
-
-struct TestSetupError: Error, CustomStringConvertible { let description: String }
 
 /// The test database: `KHAREETATY_TEST_DATABASE_URL` (set by `make test`), else the URL the local
 /// cluster script wrote. There is deliberately no fallback that skips: without a database these
