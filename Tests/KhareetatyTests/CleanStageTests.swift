@@ -134,9 +134,9 @@ import TestSupport
 
 /// The stages compose into a typed chain and run on in-memory batches, no database involved.
 @Suite struct StageCompositionTests {
-    struct CountingStage: Stage {
+    struct CountingStage<Item: Sendable>: Stage {
         var seen = 0
-        mutating func process(_ batch: IncidentBatch) throws -> IncidentBatch {
+        mutating func process(_ batch: RecordBatch<Item>) throws -> RecordBatch<Item> {
             seen += batch.incidents.count + batch.rejects.count
             return batch
         }
@@ -148,7 +148,7 @@ import TestSupport
         let layer = try DistrictLayer.load(pipeline.boundaries)
         var chain = try CleanStage(pipeline: pipeline, header: header, file: "mem.csv")
             .then(GeocodeStage(layer: layer))
-            .then(CountingStage())
+            .then(CountingStage<PlacedIncident>())
         let batch = [
             RawRecord(fields: ["A", "2026-11-20T10:00:00+03:00", "theft", "29.3375", "48.0716", "", "", ""], sourceFile: "mem.csv", sourceLine: 2),
             RawRecord(fields: ["B", "2026-11-20T10:00:00+03:00", "theft", "", "", "Salmiya", "", ""], sourceFile: "mem.csv", sourceLine: 3),
@@ -156,7 +156,7 @@ import TestSupport
         ]
         let output = try chain.process(batch)
         #expect(chain.second.seen == 3)
-        #expect(output.incidents.map(\.geocodeMethod) == [.point, .name])
+        #expect(output.incidents.map(\.placement.geocodeMethod) == [.point, .name])
         let salmiya = try #require(layer.districts.first { $0.name == "Salmiya" })
         #expect(output.incidents[0].districtCode == salmiya.code)
         #expect(output.incidents[0].governorateCode == salmiya.governorateCode)

@@ -1,16 +1,6 @@
 import Foundation
 import Readers
 
-/// A batch of cleaned records: incidents to load and rejects to record.
-public struct IncidentBatch: Sendable {
-    public var incidents: [Incident] = []
-    public var rejects: [Reject] = []
-    public init(incidents: [Incident] = [], rejects: [Reject] = []) {
-        self.incidents = incidents
-        self.rejects = rejects
-    }
-}
-
 /// Clean: turns raw records into canonical incidents or rejects with a reason, by the pipeline's
 /// clean rules. Never drops a record: every input record leaves as exactly one of the two.
 public struct CleanStage: Stage {

@@ -16,13 +16,38 @@ public struct Incident: Sendable {
 
     /// Repairs and substitutions the clean stage made (stored, and counted in the summary).
     public var flags: [IncidentFlag] = []
+}
 
-    // Filled by the geocode stage.
+/// Where the geocode stage placed an incident.
+public struct Placement: Sendable {
     public var districtCode: String?
     public var governorateCode: String?
     public var geocodeMethod: GeocodeMethod = .none
     /// Why an incident is unassigned, or how far a `nearest` one was snapped.
     public var geocodeDetail: String?
+
+    public init(districtCode: String? = nil, governorateCode: String? = nil, geocodeMethod: GeocodeMethod = .none, geocodeDetail: String? = nil) {
+        self.districtCode = districtCode
+        self.governorateCode = governorateCode
+        self.geocodeMethod = geocodeMethod
+        self.geocodeDetail = geocodeDetail
+    }
+}
+
+/// An incident with its placement: what the geocode stage gives and the load stage takes. Reads
+/// like either (`placed.occurredAt`, `placed.districtCode`).
+@dynamicMemberLookup
+public struct PlacedIncident: Sendable {
+    public var incident: Incident
+    public var placement: Placement
+
+    public init(incident: Incident, placement: Placement) {
+        self.incident = incident
+        self.placement = placement
+    }
+
+    public subscript<T>(dynamicMember path: KeyPath<Incident, T>) -> T { incident[keyPath: path] }
+    public subscript<T>(dynamicMember path: KeyPath<Placement, T>) -> T { placement[keyPath: path] }
 }
 
 /// How an incident was placed in its district.

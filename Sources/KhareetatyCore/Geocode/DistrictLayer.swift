@@ -107,17 +107,15 @@ public struct GeocodeStage: Stage {
     public let layer: DistrictLayer
     public init(layer: DistrictLayer) { self.layer = layer }
 
-    public mutating func process(_ batch: IncidentBatch) throws -> IncidentBatch {
-        var batch = batch
-        for i in batch.incidents.indices {
-            let incident = batch.incidents[i]
+    public mutating func process(_ batch: IncidentBatch) throws -> PlacedBatch {
+        var placed = PlacedBatch(rejects: batch.rejects)
+        placed.incidents.reserveCapacity(batch.incidents.count)
+        for incident in batch.incidents {
             let (district, method, detail) = layer.place(lat: incident.lat, lon: incident.lon, areaName: incident.areaName)
-            batch.incidents[i].districtCode = district?.code
-            batch.incidents[i].governorateCode = district?.governorateCode
-            batch.incidents[i].geocodeMethod = method
-            batch.incidents[i].geocodeDetail = detail
+            placed.incidents.append(PlacedIncident(incident: incident, placement: Placement(
+                districtCode: district?.code, governorateCode: district?.governorateCode, geocodeMethod: method, geocodeDetail: detail)))
         }
-        return batch
+        return placed
     }
 }
 

@@ -78,12 +78,12 @@ public final class IncidentStore {
         return (String(format: "%04d_%02d", y, m), CivilDate.isoDate(days: Int(firstDay)), CivilDate.isoDate(days: next))
     }
 
-    public func stage(_ incidents: [Incident]) throws {
+    public func stage(_ incidents: [PlacedIncident]) throws {
         guard !incidents.isEmpty else { return }
         // Staging partitions must exist before the COPY that routes rows into them.
         var lastDay: Int32 = .min
-        for incident in incidents where incident.localDay != lastDay {
-            lastDay = incident.localDay
+        for placed in incidents where placed.incident.localDay != lastDay {
+            lastDay = placed.incident.localDay
             guard stagedDays.insert(lastDay).inserted else { continue }
             let (y, m, _) = CivilDate.civil(days: Int(lastDay))
             let firstDay = Int32(CivilDate.days(year: y, month: m, day: 1))
@@ -95,10 +95,11 @@ public final class IncidentStore {
         var seq = sequence
         let runUUID = self.runUUID
         // What this batch stages, per input file (a batch comes from one file: the path is hashed once).
-        var file = incidents[0].sourceFile, counts = FileCounts()
+        var file = incidents[0].incident.sourceFile, counts = FileCounts()
         func flushCounts() { staged[file, default: FileCounts()].merge(counts) }
         try db.withBinaryCopy(into: table("incidents_stage"), columns: Self.incidentColumns + ["seq", "maybe_repeat"]) { writer in
-            for incident in incidents {
+            for placed in incidents {
+                let (incident, place) = (placed.incident, placed.placement)  // plain fields, no key paths, in the hot loop
                 try writer.append(text: incident.incidentID)
                 writer.append(timestamptzEpochSeconds: incident.occurredAt)
                 writer.append(dateDaysSince1970: incident.localDay)
@@ -108,10 +109,10 @@ public final class IncidentStore {
                 try writer.append(text: incident.areaName)
                 try writer.append(text: incident.description)
                 writer.append(timestamptzEpochSeconds: incident.updatedAt)
-                try writer.append(text: incident.districtCode)
-                try writer.append(text: incident.governorateCode)
-                try writer.append(text: incident.geocodeMethod.rawValue)
-                try writer.append(text: incident.geocodeDetail)
+                try writer.append(text: place.districtCode)
+                try writer.append(text: place.governorateCode)
+                try writer.append(text: place.geocodeMethod.rawValue)
+                try writer.append(text: place.geocodeDetail)
                 try writer.append(textArray: incident.flags.map(\.rawValue))
                 try writer.append(text: incident.sourceFile)
                 writer.append(int4: Int32(clamping: incident.sourceLine))
@@ -126,7 +127,7 @@ public final class IncidentStore {
                     flushCounts()
                     (file, counts) = (incident.sourceFile, FileCounts())
                 }
-                counts.add(method: incident.geocodeMethod.rawValue, unassigned: incident.districtCode == nil, count: 1)
+                counts.add(method: place.geocodeMethod.rawValue, unassigned: place.districtCode == nil, count: 1)
             }
         }
         flushCounts()
@@ -250,7 +251,7 @@ public struct LoadStage: Stage {
     public init(store: IncidentStore) { self.store = store }
 
     /// Passes the batch on unchanged, so callers can count what went through.
-    public mutating func process(_ batch: IncidentBatch) throws -> IncidentBatch {
+    public mutating func process(_ batch: PlacedBatch) throws -> PlacedBatch {
         try store.stage(batch.incidents)
         try store.reject(batch.rejects)
         return batch

@@ -1,6 +1,9 @@
 /// One step of the pipeline: takes a batch of `Input`, gives a batch of `Output`.
 /// Stages hold their own state (counters, caches) and can be driven alone in a test with
 /// in-memory batches; `then` composes two stages and the compiler checks that the types meet.
+/// Each stage has its own types: clean turns `[RawRecord]` into an `IncidentBatch`, geocode an
+/// `IncidentBatch` into a `PlacedBatch`, and load takes only a `PlacedBatch` — so a chain that
+/// would load incidents never geocoded does not compile.
 public protocol Stage {
     associatedtype Input
     associatedtype Output
@@ -21,3 +24,18 @@ extension Stage {
         Chained(first: self, second: next)
     }
 }
+
+/// A batch on its way through the stages: the records that go on, and the rejects to record.
+public struct RecordBatch<Item: Sendable>: Sendable {
+    public var incidents: [Item] = []
+    public var rejects: [Reject] = []
+    public init(incidents: [Item] = [], rejects: [Reject] = []) {
+        self.incidents = incidents
+        self.rejects = rejects
+    }
+}
+
+/// Cleaned incidents (the clean stage's output).
+public typealias IncidentBatch = RecordBatch<Incident>
+/// Cleaned and placed incidents (the geocode stage's output, the only input the load stage takes).
+public typealias PlacedBatch = RecordBatch<PlacedIncident>

@@ -193,7 +193,7 @@ public struct PipelineRunner {
         logger.info("reading", metadata: ["stage": "ingest", "file": .string(path), "sha256": .string(sha256)])
 
         let pipeline = self.pipeline, batchSize = settings.batchSize
-        let pipe = BatchPipe<(rowsRead: Int, batch: IncidentBatch, seconds: Double, bytesConsumed: Int)> { emit in
+        let pipe = BatchPipe<(rowsRead: Int, batch: PlacedBatch, seconds: Double, bytesConsumed: Int)> { emit in
             let source: RecordSource = switch pipeline.format.resolved(for: path) {
             case .xml: try XMLFeedReader(path: path)
             default: try CSVReader(path: path, delimiter: pipeline.delimiter, legacyEncoding: pipeline.legacyEncoding)
