@@ -71,39 +71,35 @@ public struct Backfill {
         let runID = UUID().uuidString.lowercased()
         var logger = logger
         logger[metadataKey: "run_id"] = .string(runID)
-        let db = try Database.connect(settings)
-        try Migrator(connection: db, schema: settings.schema).requireCurrent()
-        try RunLock.acquire(db, schema: settings.schema, wait: waitSeconds, runID: runID)
-        defer { RunLock.release(db, schema: settings.schema) }
-        let s = quoteIdentifier(settings.schema)
-        let ledger = RunLedger(schema: settings.schema)
-        try ledger.start(db, runID: runID, kind: "backfill", pipeline: "backfill \(CivilDate.isoDate(days: from))..\(CivilDate.isoDate(days: to))")
-
-        let layer = try DistrictLayer.load(pipeline.boundaries)
-        let cache = HotspotAnalysis.GridCache()
-        let version = try Self.dataVersion(db: db, schema: settings.schema)
-        var done: Set<String> = [], stale = 0
-        for row in try db.query("""
-            SELECT chunk_start::text, data_version IS NOT DISTINCT FROM $2::timestamptz FROM \(s).backfill_chunks
-            WHERE backfill_key = $1 AND status = 'done'
-            """, [key, version]).rows {
-            if row[1] == "t" && !recompute { done.insert(row[0]!) } else { stale += 1 }
-        }
-        let all = chunks
-        let pending = all.filter { !done.contains(CivilDate.isoDate(days: $0.start)) }
-        if pending.count < all.count {
-            logger.notice("resuming: chunks already finished are skipped", metadata: ["finished": "\(all.count - pending.count)", "remaining": "\(pending.count)"])
-        }
-        if stale > 0 {
-            logger.notice("redoing chunks done before the latest load", metadata: ["stale": "\(stale)", "recompute": "\(recompute)"])
-        }
-        let progress = Progress(total: Double(pending.count), unit: "chunks", logger: logger, logEachStep: "backfill chunk done")
-        defer { progress.finish() }
-        do {
+        let scope = try RunScope.open(settings: settings, runID: runID, kind: "backfill", label: "backfill \(CivilDate.isoDate(days: from))..\(CivilDate.isoDate(days: to))",
+                                      lock: .exclusive(wait: waitSeconds), logger: logger)
+        defer { scope.close() }
+        let db = scope.db, s = quoteIdentifier(settings.schema)
+        let summary = try scope.run { () throws -> Summary in
+            let layer = try DistrictLayer.load(pipeline.boundaries)
+            let cache = HotspotAnalysis.GridCache()
+            let version = try Self.dataVersion(db: db, schema: settings.schema)
+            var done: Set<String> = [], stale = 0
+            for row in try db.query("""
+                SELECT chunk_start::text, data_version IS NOT DISTINCT FROM $2::timestamptz FROM \(s).backfill_chunks
+                WHERE backfill_key = $1 AND status = 'done'
+                """, [key, version]).rows {
+                if row[1] == "t" && !recompute { done.insert(row[0]!) } else { stale += 1 }
+            }
+            let all = chunks
+            let pending = all.filter { !done.contains(CivilDate.isoDate(days: $0.start)) }
+            if pending.count < all.count {
+                logger.notice("resuming: chunks already finished are skipped", metadata: ["finished": "\(all.count - pending.count)", "remaining": "\(pending.count)"])
+            }
+            if stale > 0 {
+                logger.notice("redoing chunks done before the latest load", metadata: ["stale": "\(stale)", "recompute": "\(recompute)"])
+            }
+            let progress = Progress(total: Double(pending.count), unit: "chunks", logger: logger, logEachStep: "backfill chunk done")
+            defer { progress.finish() }
             for (index, chunk) in pending.enumerated() {
                 let (start, end) = (CivilDate.isoDate(days: chunk.start), CivilDate.isoDate(days: chunk.end))
                 try Cancellation.check()  // between chunks: the finished ones stay done, the next run resumes
-                try Cancellation.watching(db) { try db.withTransaction { db in
+                try db.withTransaction { db in
                     try Self.recompute(db: db, schema: settings.schema, start: chunk.start, end: chunk.end, layer: layer,
                                        aggregate: pipeline.aggregate, cache: cache)
                     try db.query("""
@@ -113,19 +109,14 @@ public struct Backfill {
                             SET status = 'done', run_id = excluded.run_id, worker = excluded.worker, finished_at = clock_timestamp(),
                                 data_version = excluded.data_version
                         """, [key, start, end, runID, Self.workerName, version])
-                } }
+                }
                 progress.advance(to: Double(index + 1), label: "\(start)..\(end)")
                 FaultPoint.backfillAfterChunk.reach()
             }
-        } catch let cancelled as Cancelled {
-            ledger.cancel(db, runID: runID, reason: cancelled.description)
-            throw cancelled
-        } catch {
-            ledger.fail(db, runID: runID, error: RunLedger.text(of: error))
-            throw error
+            return Summary(runID: runID, chunks: all.count, skipped: all.count - pending.count, stale: stale, days: to - from + 1)
         }
-        try ledger.succeed(db, runID: runID)
-        return Summary(runID: runID, chunks: all.count, skipped: all.count - pending.count, stale: stale, days: to - from + 1)
+        try scope.succeed()
+        return summary
     }
 
     /// The finish time of the newest succeeded run that loaded incidents: what a chunk's tables
@@ -188,18 +179,17 @@ public struct Backfill {
         let runID = UUID().uuidString.lowercased()
         var logger = logger
         logger[metadataKey: "run_id"] = .string(runID)
-        let db = try Database.connect(settings)
-        try Migrator(connection: db, schema: settings.schema).requireCurrent()
-        let s = quoteIdentifier(settings.schema)
-        let ledger = RunLedger(schema: settings.schema)
-        try ledger.start(db, runID: runID, kind: "backfill", pipeline: "backfill worker \(workerName)")
+        // No lock of its own: each chunk takes the schema's lock shared, in its transaction.
+        let scope = try RunScope.open(settings: settings, runID: runID, kind: "backfill", label: "backfill worker \(workerName)", lock: .none, logger: logger)
+        defer { scope.close() }
+        let db = scope.db, s = quoteIdentifier(settings.schema)
         let layer = try DistrictLayer.load(pipeline.boundaries)
         let cache = HotspotAnalysis.GridCache()
         var done = 0
-        do {
+        try scope.run {
             while true {
                 try Cancellation.check()
-                let claimed: (key: String, start: String, end: String)? = try Cancellation.watching(db) { try db.withTransaction { db in
+                let claimed: (key: String, start: String, end: String)? = try db.withTransaction { db in
                     try db.query("SELECT pg_advisory_xact_lock_shared(hashtext($1))", [RunLock.key(settings.schema)])
                     guard let row = try db.query("""
                         SELECT backfill_key, chunk_start::text, chunk_end::text FROM \(s).backfill_chunks
@@ -215,20 +205,14 @@ public struct Backfill {
                         WHERE backfill_key = $1 AND chunk_start = $2
                         """, [key, start, runID, workerName, try dataVersion(db: db, schema: settings.schema)])
                     return (key, start, end)
-                } }
+                }
                 guard let claimed else { break }
                 done += 1
                 logger.info("backfill chunk done", metadata: ["stage": "aggregate", "chunk": .string("\(claimed.start)..\(claimed.end)"),
                                                              "backfill_key": .string(claimed.key)])
             }
-        } catch let cancelled as Cancelled {
-            ledger.cancel(db, runID: runID, reason: cancelled.description)
-            throw cancelled
-        } catch {
-            ledger.fail(db, runID: runID, error: RunLedger.text(of: error))
-            throw error
         }
-        try ledger.succeed(db, runID: runID)
+        try scope.succeed()
         return WorkerSummary(runID: runID, chunks: done)
     }
 }

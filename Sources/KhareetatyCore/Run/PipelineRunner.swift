@@ -78,14 +78,11 @@ public struct PipelineRunner {
         let report = BoundaryReport(layer: layer)
         if !report.isClean { logger.warning("boundary problems (first area in file order wins)", metadata: ["stage": "geocode", "report": .string(report.summary)]) }
 
-        let db = try Database.connect(settings)
-        try Migrator(connection: db, schema: settings.schema).requireCurrent()
         // A dry run leaves every table as it was: no ledger row, no stale rows marked, no commit.
-        try RunLock.acquire(db, schema: settings.schema, wait: waitSeconds, runID: runID, markStale: !dryRun)
-        defer { RunLock.release(db, schema: settings.schema) }
-        let ledger = RunLedger(schema: settings.schema)
-        if !dryRun { try ledger.start(db, runID: runID, kind: kind.rawValue, pipeline: pipeline.path) }
-        FaultPoint.afterLedgerStart.reach()
+        let scope = try RunScope.open(settings: settings, runID: runID, kind: kind.rawValue, label: pipeline.path,
+                                      lock: .exclusive(wait: waitSeconds), record: !dryRun, logger: logger)
+        defer { scope.close() }
+        let (db, ledger) = (scope.db, scope.ledger)
 
         var summary = RunSummary(runID: runID, status: "succeeded", pipeline: pipeline.name)
         summary.dryRun = dryRun
@@ -93,7 +90,7 @@ public struct PipelineRunner {
         summary.asOfDate = effectiveAsOfDate()
         var rejectRatioExceeded = false
         do {
-            try Cancellation.watching(db) { try db.withTransaction { db in
+            try scope.run { try db.withTransaction { db in
                 try Cancellation.check()
                 try DistrictSync.replace(db: db, schema: settings.schema, layer: layer)
                 let store = try IncidentStore(db: db, schema: settings.schema, runID: runID)
@@ -153,15 +150,10 @@ public struct PipelineRunner {
         } catch let rollback as DryRunRollback {
             if rejectRatioExceeded { throw RejectRatioExceeded(summary: rollback.summary, limit: pipeline.clean.maxRejectRatio) }
             return rollback.summary
-        } catch let cancelled as Cancelled {
-            logger.warning("run cancelled and rolled back", metadata: ["stage": "load", "signal": .stringConvertible(cancelled.signal)])
-            if !dryRun { ledger.cancel(db, runID: runID, reason: cancelled.description) }
-            throw cancelled
-        } catch {
-            guard !dryRun else { throw error }
-            ledger.fail(db, runID: runID, error: RunLedger.text(of: error))
-            if let inputError = error as? InputError { inbox?.quarantine(inputError.file, logger: logger) }
-            throw error
+        } catch let inputError as InputError {
+            // The scope has recorded the failure; the file that could not be read leaves the inbox.
+            if !dryRun { inbox?.quarantine(inputError.file, logger: logger) }
+            throw inputError
         }
         if rejectRatioExceeded { throw RejectRatioExceeded(summary: summary, limit: pipeline.clean.maxRejectRatio) }
         inbox?.archive(summary.inputs.map { ($0.path, $0.sha256, $0.bytes) }, logger: logger)
