@@ -87,9 +87,6 @@ struct RunLedger {
     }
 }
 
-public enum Khareetaty {
-    public static let version = "0.1.0"
-}
 
 /// The last runs from the ledger, newest first: what `khareetaty runs` prints for the on-call engineer.
 public struct RunHistory {
