@@ -34,6 +34,12 @@ public enum CivilDate {
         return civil(days: days) == (y, m, d) ? days : nil  // rejects 2026-02-30
     }
 
+    /// Yesterday's date (YYYY-MM-DD) in `timeZone`: what a nightly run reports on.
+    public static func yesterday(in timeZone: TimeZone, now: Date = Date()) -> String {
+        let today = TimestampParser(timeZone: timeZone).localDay(of: Int64(now.timeIntervalSince1970))
+        return isoDate(days: Int(today) - 1)
+    }
+
     static func isoDate(days: Int) -> String {
         let (y, m, d) = civil(days: days)
         return String(format: "%04d-%02d-%02d", y, m, d)

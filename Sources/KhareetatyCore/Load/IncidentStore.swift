@@ -6,7 +6,7 @@ import Postgres
 ///      by month like `incidents` (the store creates a staging partition when a month first appears);
 ///   2. rejects are COPYed into `incident_rejects` as they come;
 ///   3. `finish` deletes the duplicates from staging, replaces re-sent incidents, moves each month
-///      into `incidents` and recomputes `district_daily` for every touched day; `discard` drops
+///      into `incidents` and lists every touched day (the run rebuilds their daily counts); `discard` drops
 ///      staging instead. Staging is ordinary DDL in the run's transaction: a rollback or a crash
 ///      leaves nothing of it, and one run per schema (the run lock) means one staging table.
 /// Staging keeps client memory flat: duplicates are found by the server, not in a client-side set.
@@ -154,8 +154,12 @@ public final class IncidentStore {
         }
     }
 
+    /// The days a run's load touched (a temporary table until the commit): where the daily counts
+    /// must be rebuilt (`DailyCounts`, by the run, after `finish`).
+    public static let touchedDays = "touched_days"
+
     /// Deletes the duplicates from staging, replaces re-sent incidents, moves staging into
-    /// `incidents` and rebuilds daily counts for touched days. Returns the counts per source file.
+    /// `incidents` and fills `touchedDays`. Returns the counts per source file.
     public func finish() throws -> [String: FileCounts] {
         let incidents = table("incidents"), stage = table("incidents_stage")
         // Sorts and hashes over a whole run's rows: give them memory instead of temporary files; JIT
@@ -193,17 +197,16 @@ public final class IncidentStore {
             \(losersByFile)
             """))
         // Touched days: every staged day (a duplicate's day too: harmless) and the day a re-sent incident moves away from.
-        try db.execute("CREATE TEMPORARY TABLE touched_days (local_date date PRIMARY KEY) ON COMMIT DROP")
-        try db.query("INSERT INTO touched_days SELECT unnest($1::date[])",
+        try db.execute("CREATE TEMPORARY TABLE \(Self.touchedDays) (local_date date PRIMARY KEY) ON COMMIT DROP")
+        try db.query("INSERT INTO \(Self.touchedDays) SELECT unnest($1::date[])",
                      ["{" + stagedDays.sorted().map { CivilDate.isoDate(days: Int($0)) }.joined(separator: ",") + "}"])
         try db.execute("""
             WITH replaced AS (
                 DELETE FROM \(incidents) i USING \(stage) n WHERE i.incident_id = n.incident_id RETURNING i.local_date
             )
-            INSERT INTO touched_days SELECT DISTINCT local_date FROM replaced ON CONFLICT DO NOTHING
+            INSERT INTO \(Self.touchedDays) SELECT DISTINCT local_date FROM replaced ON CONFLICT DO NOTHING
             """)
         try moveStagedMonths()
-        try DailyCounts.rebuild(db: db, schema: schema, daysTable: "touched_days")
         for file in counts.keys { counts[file]!.methods = counts[file]!.methods.filter { $0.value != 0 } }
         return counts
     }

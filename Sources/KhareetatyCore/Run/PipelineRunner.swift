@@ -38,8 +38,7 @@ public struct PipelineRunner {
     /// `asOfDate`, or yesterday in the pipeline's zone.
     public func effectiveAsOfDate(now: Date = Date()) -> String {
         if let asOfDate, asOfDate != Self.latest { return asOfDate }
-        let today = TimestampParser(timeZone: pipeline.timeZone).localDay(of: Int64(now.timeIntervalSince1970))
-        return CivilDate.isoDate(days: Int(today) - 1)
+        return CivilDate.yesterday(in: pipeline.timeZone, now: now)
     }
     public var logger: Logger
 
@@ -119,6 +118,7 @@ public struct PipelineRunner {
                 try Cancellation.check()
                 let finishStart = Date()
                 let perFile = try store.finish()
+                try DailyCounts.rebuild(db: db, schema: settings.schema, daysTable: IncidentStore.touchedDays)
                 summary.stageSeconds["finish"] = Date().timeIntervalSince(finishStart)
                 if asOfDate == Self.latest, let latest = try Self.latestIncidentDate(db: db, schema: settings.schema) {
                     summary.asOfDate = latest

@@ -1,0 +1,46 @@
+import ArgumentParser
+import Foundation
+import KhareetatyCore
+import Logging
+
+struct Report: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Render the morning report for a date: one self-contained HTML file.",
+        discussion: """
+            A map of the areas coloured by the change of the last 7 days against the baseline, with the significant
+            Gi* hot- and cold-spot cells and the emerging hot spots over it; the top areas by count and by change with
+            12-week sparklines and their trend; the emerging hot-spot patterns; and the accounting, inputs and
+            checksums of the run that reported on that date. No script, no network request: it opens from disk or
+            from a mail. With report.dir set, every committed run writes its own.
+
+            \(exitCodesHelp)
+            """
+    )
+    @OptionGroup var global: GlobalOptions
+    @Option(name: .long, help: ArgumentHelp("Pipeline file (boundaries and names); default: the `pipeline` setting.", valueName: "file"))
+    var pipeline: String?
+    @Option(name: .long, help: ArgumentHelp("The date, YYYY-MM-DD, or `latest` (the last day with incidents; default: yesterday in the pipeline's time zone).", valueName: "date"))
+    var date: String?
+    @Option(name: .long, help: ArgumentHelp("Output file (default: khareetaty-report-DATE.html).", valueName: "file"))
+    var out: String?
+
+    func validate() throws {
+        if let date, !PipelineRunner.isValidDate(date) { throw ValidationError("--date must be a date YYYY-MM-DD or latest, not \(date)") }
+    }
+
+    func run() throws {
+        var settings = try global.settings()
+        if let pipeline { settings.pipelinePath = pipeline }
+        let definition = try PipelineDefinition.load(path: settings.pipelinePath)
+        let layer = try DistrictLayer.load(definition.boundaries)
+        let db = try Database.connect(settings)
+        try Migrator(connection: db, schema: settings.schema).requireCurrent()
+        let yesterday = CivilDate.yesterday(in: definition.timeZone)
+        let asOf = date == PipelineRunner.latest
+            ? try PipelineRunner.latestIncidentDate(db: db, schema: settings.schema) ?? yesterday
+            : date ?? yesterday
+        let path = out ?? "khareetaty-report-\(asOf).html"
+        try MorningReport.load(db: db, schema: settings.schema, asOf: asOf, layer: layer).write(to: path)
+        print(path)
+    }
+}
