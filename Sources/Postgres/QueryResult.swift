@@ -32,3 +32,44 @@ public struct QueryResult: Sendable {
         return rows.map { $0[index] }
     }
 }
+
+extension QueryResult {
+    /// One row read through typed accessors: a NULL where a value is required, or text that is
+    /// not the number asked for, is a thrown error naming the column, never a trap.
+    public struct Row: Sendable {
+        public let values: [String?]
+        let columns: [String]
+
+        public subscript(index: Int) -> String? { values[index] }
+
+        private func fail(_ index: Int, _ problem: String) -> PostgresError {
+            PostgresError(kind: .client, message: "column \(index < columns.count ? columns[index] : String(index)) \(problem)")
+        }
+
+        public func text(_ index: Int) throws -> String {
+            guard let value = values[index] else { throw fail(index, "is NULL") }
+            return value
+        }
+
+        public func int(_ index: Int) throws -> Int {
+            guard let value = Int(try text(index)) else { throw fail(index, "is not an integer") }
+            return value
+        }
+
+        public func double(_ index: Int) throws -> Double {
+            guard let value = Double(try text(index)) else { throw fail(index, "is not a number") }
+            return value
+        }
+
+        public func bool(_ index: Int) throws -> Bool {
+            switch try text(index) {
+            case "t": return true
+            case "f": return false
+            default: throw fail(index, "is not a boolean")
+            }
+        }
+    }
+
+    /// The rows, for typed reading.
+    public var typedRows: [Row] { rows.map { Row(values: $0, columns: columns) } }
+}

@@ -30,6 +30,20 @@ import Testing
         }
     }
 
+    /// Rows are read through typed accessors: a NULL or a wrong type is an error naming the column.
+    @Test func typedRowsThrowNamingTheColumnInsteadOfTrapping() throws {
+        let db = try connectTestDatabase()
+        let row = try #require(try db.query("SELECT 42 AS n, 2.5 AS x, true AS b, NULL::int AS missing, 'abc' AS word").typedRows.first)
+        #expect(try row.int(0) == 42 && row.double(1) == 2.5 && row.bool(2) && row.text(4) == "abc")
+        #expect(row[3] == nil)
+        do { _ = try row.int(3); Issue.record("NULL read as an integer") } catch let error as PostgresError {
+            #expect(error.message == "column missing is NULL")
+        }
+        do { _ = try row.int(4); Issue.record("text read as an integer") } catch let error as PostgresError {
+            #expect(error.message == "column word is not an integer")
+        }
+    }
+
     @Test func parametersTravelApartFromSQL() throws {
         let db = try connectTestDatabase()
         let hostile = "x'); DROP TABLE pg_class; --"

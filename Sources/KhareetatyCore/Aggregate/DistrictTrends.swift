@@ -56,8 +56,8 @@ enum DistrictTrends {
         for row in try db.query("""
             SELECT district_code, category, ($1::date - local_date), incident_count FROM \(s).district_daily
             WHERE local_date BETWEEN $1::date - ($2::int - 1) AND $1::date
-            """, [asOf, String(span)]).rows {
-            let (district, category, back, n) = (row[0]!, row[1]!, Int(row[2]!)!, Int(row[3]!)!)
+            """, [asOf, String(span)]).typedRows {
+            let (district, category, back, n) = (try row.text(0), try row.text(1), try row.int(2), try row.int(3))
             categories.insert(category)
             counts[district, default: [:]][category, default: [Int](repeating: 0, count: span)][back] += n
         }

@@ -166,9 +166,9 @@ public final class IncidentStore {
         // compiling each statement costs more (≈ 0.1 s a statement) than it saves on a batch job.
         try db.execute("SET LOCAL work_mem = '256MB'; SET LOCAL maintenance_work_mem = '512MB'; SET LOCAL jit = off")
         var counts = staged
-        func subtract(_ losers: QueryResult) {
-            for row in losers.rows {
-                let (file, method, unassigned, n) = (row[0]!, row[1]!, row[2]! == "t", Int(row[3]!)!)
+        func subtract(_ losers: QueryResult) throws {
+            for row in losers.typedRows {
+                let (file, method, unassigned, n) = (try row.text(0), try row.text(1), try row.bool(2), try row.int(3))
                 counts[file, default: FileCounts()].add(method: method, unassigned: unassigned, count: -n)
                 counts[file, default: FileCounts()].duplicates += n
             }
@@ -176,7 +176,7 @@ public final class IncidentStore {
         let losersByFile = "SELECT source_file, geocode_method, unassigned, count(*) FROM losers GROUP BY 1, 2, 3"
         // Duplicates within the run: all but the latest of each id with more than one record. A
         // repeated id has all records but its first flagged `maybe_repeat` (the filter never misses).
-        if maybeRepeats > 0 { subtract(try db.query("""
+        if maybeRepeats > 0 { try subtract(try db.query("""
             WITH ranked AS (
                 SELECT seq, row_number() OVER (PARTITION BY incident_id ORDER BY updated_at DESC NULLS LAST, seq DESC) AS rank
                 FROM \(stage)
@@ -188,7 +188,7 @@ public final class IncidentStore {
             \(losersByFile)
             """)) }
         // A stored version with a later updated_at wins over the re-sent one.
-        subtract(try db.query("""
+        try subtract(try db.query("""
             WITH losers AS (
                 DELETE FROM \(stage) n USING \(incidents) i
                 WHERE i.incident_id = n.incident_id AND i.updated_at IS NOT NULL AND (n.updated_at IS NULL OR n.updated_at < i.updated_at)

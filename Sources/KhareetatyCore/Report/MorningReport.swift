@@ -73,14 +73,16 @@ public struct MorningReport: Sendable {
         for row in try db.query("""
             SELECT district_code, count_7d::text, baseline_7d::text, change_pct::text, trend_label, sen_slope::text, change_label, change_p::text
             FROM \(s).district_trends WHERE as_of_date = $1::date AND category = 'all'
-            """, [asOf]).rows { trends[row[0]!] = row }
+            """, [asOf]).typedRows { trends[try row.text(0)] = row.values }
         var weekly: [String: [Int]] = [:]
         for row in try db.query("""
             SELECT district_code, 11 - ($1::date - local_date) / 7, sum(incident_count)
             FROM \(s).district_daily WHERE category = 'all' AND local_date > $1::date - 84 AND local_date <= $1::date
             GROUP BY 1, 2
-            """, [asOf]).rows {
-            weekly[row[0]!, default: Array(repeating: 0, count: 12)][Int(row[1]!)!] = Int(row[2]!)!
+            """, [asOf]).typedRows {
+            let week = try row.int(1)
+            guard (0..<12).contains(week) else { continue }
+            weekly[try row.text(0), default: Array(repeating: 0, count: 12)][week] = try row.int(2)
         }
         let areas = layer.districts.enumerated().map { index, district in
             let t = trends[district.code]
@@ -97,14 +99,14 @@ public struct MorningReport: Sendable {
         if let g = try db.query("""
             SELECT window_days, projection, origin_x, origin_y, cell_size_m, status, coalesce(n_incidents, 0), coalesce(scale_reason, '')
             FROM \(s).hotspot_grids WHERE as_of_date = $1::date AND analysis = 'hotspot' ORDER BY window_days LIMIT 1
-            """, [asOf]).rows.first, let tm = TransverseMercator(proj: g[1]!) {
-            window = Int(g[0]!)
-            grid = (tm, Double(g[2]!)!, Double(g[3]!)!, Double(g[4]!)!)
-            hotspotStatus = (g[5]!, Int(g[6]!)!, Double(g[4]!)!, g[7]!)
+            """, [asOf]).typedRows.first, let tm = TransverseMercator(proj: try g.text(1)) {
+            window = try g.int(0)
+            grid = (tm, try g.double(2), try g.double(3), try g.double(4))
+            hotspotStatus = (try g.text(5), try g.int(6), try g.double(4), try g.text(7))
         }
         let emergingStatus = try db.query("""
             SELECT status, coalesce(steps_with_data, 0) FROM \(s).hotspot_grids WHERE as_of_date = $1::date AND analysis = 'emerging'
-            """, [asOf]).rows.first.map { (status: $0[0]!, stepsWithData: Int($0[1]!)!) }
+            """, [asOf]).typedRows.first.map { (status: try $0.text(0), stepsWithData: try $0.int(1)) }
         func corners(_ c: Int, _ r: Int) -> [GeoPoint] {
             guard let grid else { return [] }
             return [(0, 0), (1, 0), (1, 1), (0, 1)].map { dc, dr in
@@ -115,19 +117,19 @@ public struct MorningReport: Sendable {
             cells = try db.query("""
                 SELECT cell_col, cell_row, gi_bin, incident_count, gi_z FROM \(s).hotspot_cells
                 WHERE as_of_date = $1::date AND window_days = $2 AND gi_bin <> 0 ORDER BY abs(gi_bin), cell_col, cell_row
-                """, [asOf, String(window)]).rows.map {
-                    Cell(corners: corners(Int($0[0]!)!, Int($0[1]!)!), bin: Int($0[2]!)!, count: Int($0[3]!)!, z: Double($0[4]!)!)
+                """, [asOf, String(window)]).typedRows.map {
+                    Cell(corners: corners(try $0.int(0), try $0.int(1)), bin: try $0.int(2), count: try $0.int(3), z: try $0.double(4))
                 }
         }
         let patterns = try db.query("""
             SELECT pattern, count(*) FROM \(s).emerging_hotspots WHERE as_of_date = $1::date AND pattern <> 'no_pattern'
             GROUP BY 1 ORDER BY 2 DESC, 1
-            """, [asOf]).rows.map { (pattern: $0[0]!, cells: Int($0[1]!)!) }
+            """, [asOf]).typedRows.map { (pattern: try $0.text(0), cells: try $0.int(1)) }
         let emergingCells = try db.query("""
             SELECT pattern, cell_col, cell_row FROM \(s).emerging_hotspots
             WHERE as_of_date = $1::date AND pattern IN ('new_hot_spot', 'consecutive_hot_spot', 'intensifying_hot_spot', 'persistent_hot_spot')
             ORDER BY 2, 3
-            """, [asOf]).rows.map { (pattern: $0[0]!, corners: corners(Int($0[1]!)!, Int($0[2]!)!)) }
+            """, [asOf]).typedRows.map { (pattern: try $0.text(0), corners: corners(try $0.int(1), try $0.int(2))) }
 
         return MorningReport(asOf: asOf, generatedAt: Date(), areas: areas, hotspotWindow: window,
                              hotspotStatus: hotspotStatus.map { (status: $0.0, incidents: $0.1, cellMetres: $0.2, reason: $0.3) },
@@ -144,18 +146,18 @@ public struct MorningReport: Sendable {
                    rows_unassigned, pipeline_sha256
             FROM \(s).pipeline_runs WHERE as_of_date = $1::date AND status = 'succeeded' AND kind <> 'backfill'
             ORDER BY finished_at DESC LIMIT 1
-            """, [asOf]).rows.first else { return nil }
-        let id = r[0]!
+            """, [asOf]).typedRows.first else { return nil }
+        let id = try r.text(0)
         func pairs(_ column: String) throws -> [(String, Int)] {
             try db.query("SELECT key, value::int FROM \(s).pipeline_runs, jsonb_each_text(\(column)) WHERE run_id = $1 ORDER BY 2 DESC, 1", [id])
-                .rows.map { ($0[0]!, Int($0[1]!)!) }
+                .typedRows.map { (try $0.text(0), try $0.int(1)) }
         }
         let inputs = try db.query("""
             SELECT i->>'path', (i->>'bytes')::bigint, i->>'sha256', coalesce((i->>'rows_read')::bigint, 0), i->>'skipped'
             FROM \(s).pipeline_runs, jsonb_array_elements(inputs) i WHERE run_id = $1
-            """, [id]).rows.map { (path: $0[0]!, bytes: Int($0[1]!)!, sha256: $0[2]!, read: Int($0[3]!)!, skipped: $0[4]) }
+            """, [id]).typedRows.map { (path: try $0.text(0), bytes: try $0.int(1), sha256: try $0.text(2), read: try $0.int(3), skipped: $0[4]) }
         func int(_ i: Int) -> Int { r[i].flatMap { Int($0) } ?? 0 }
-        return Run(runID: id, kind: r[1]!, status: r[2]!, pipeline: r[3]!, started: r[4]!, seconds: r[5].flatMap { Double($0) },
+        return Run(runID: id, kind: try r.text(1), status: try r.text(2), pipeline: try r.text(3), started: try r.text(4), seconds: r[5].flatMap { Double($0) },
                    read: int(6), loaded: int(7), rejected: int(8), duplicates: int(9), unassigned: int(10),
                    rejectsByReason: try pairs("rejects_by_reason"), geocodeMethods: try pairs("geocode_methods"), inputs: inputs, pipelineSHA256: r[11])
     }

@@ -83,8 +83,8 @@ public struct Backfill {
             for row in try db.query("""
                 SELECT chunk_start::text, data_version IS NOT DISTINCT FROM $2::timestamptz FROM \(s).backfill_chunks
                 WHERE backfill_key = $1 AND status = 'done'
-                """, [key, version]).rows {
-                if row[1] == "t" && !recompute { done.insert(row[0]!) } else { stale += 1 }
+                """, [key, version]).typedRows {
+                if try row.bool(1) && !recompute { done.insert(try row.text(0)) } else { stale += 1 }
             }
             let all = chunks
             let pending = all.filter { !done.contains(CivilDate.isoDate(days: $0.start)) }
@@ -194,8 +194,8 @@ public struct Backfill {
                     guard let row = try db.query("""
                         SELECT backfill_key, chunk_start::text, chunk_end::text FROM \(s).backfill_chunks
                         WHERE status = 'open' ORDER BY chunk_start, backfill_key LIMIT 1 FOR UPDATE SKIP LOCKED
-                        """).rows.first else { return nil }
-                    let (key, start, end) = (row[0]!, row[1]!, row[2]!)
+                        """).typedRows.first else { return nil }
+                    let (key, start, end) = (try row.text(0), try row.text(1), try row.text(2))
                     FaultPoint.workerMidChunk.reach()
                     try recompute(db: db, schema: settings.schema, start: CivilDate.parseISODate(start)!, end: CivilDate.parseISODate(end)!,
                                   layer: layer, aggregate: pipeline.aggregate, cache: cache)

@@ -117,8 +117,8 @@ public struct RunHistory {
                    extract(epoch FROM finished_at - started_at)::float8, as_of_date::text,
                    rows_read, rows_loaded, rows_rejected, rows_duplicate, rows_unassigned, error
             FROM \(quoteIdentifier(schema)).pipeline_runs ORDER BY started_at DESC, run_id LIMIT $1
-            """, [String(count)]).rows.map { r in
-                Entry(runID: r[0]!, kind: r[1]!, status: r[2]!, pipeline: r[3]!, startedAt: r[4]!, seconds: r[5].flatMap(Double.init),
+            """, [String(count)]).typedRows.map { r in
+                Entry(runID: try r.text(0), kind: try r.text(1), status: try r.text(2), pipeline: try r.text(3), startedAt: try r.text(4), seconds: r[5].flatMap(Double.init),
                       asOfDate: r[6], rowsRead: r[7].flatMap(Int.init), rowsLoaded: r[8].flatMap(Int.init), rowsRejected: r[9].flatMap(Int.init),
                       rowsDuplicate: r[10].flatMap(Int.init), rowsUnassigned: r[11].flatMap(Int.init), error: r[12])
             }

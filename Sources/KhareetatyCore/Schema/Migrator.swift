@@ -35,8 +35,8 @@ public struct Migrator {
     public func appliedVersions() throws -> [Int: String] {
         let exists = try connection.query("SELECT to_regclass($1) IS NOT NULL", [quotedSchema + ".schema_migrations"]).scalar == "t"
         guard exists else { return [:] }
-        let rows = try connection.query("SELECT version, checksum FROM \(quotedSchema).schema_migrations").rows
-        return Dictionary(uniqueKeysWithValues: rows.map { (Int($0[0]!)!, $0[1] ?? "") })
+        let rows = try connection.query("SELECT version, checksum FROM \(quotedSchema).schema_migrations").typedRows
+        return Dictionary(uniqueKeysWithValues: try rows.map { (try $0.int(0), $0[1] ?? "") })
     }
 
     /// Refuses a schema that a newer Khareetaty has migrated, or whose applied migrations were edited.
