@@ -69,7 +69,7 @@ import TestSupport
             let path = try temporaryFile("metrics-{pipeline}.prom", contents: "")
             let file = MetricsTextfile(template: path, pipeline: "nightly")
             #expect(file.path.hasSuffix("metrics-nightly.prom"))
-            try file.write(summary: summary, succeeded: true, exitCode: 0, finishedAt: Date(timeIntervalSince1970: 1_800_000_000))
+            try file.write(counts: summary.counts, succeeded: true, exitCode: 0, finishedAt: Date(timeIntervalSince1970: 1_800_000_000))
             let samples = try parsePrometheus(file.path)
             func value(_ name: String, _ labels: [String: String] = [:]) -> Double? {
                 samples.first { $0.name == name && $0.labels == labels.merging(["pipeline": "nightly"]) { $1 } }?.value
@@ -98,7 +98,7 @@ import TestSupport
 
             // A failed run (database down: exit 75, no summary) keeps the last success, so the
             // "time since last success" alert keeps counting.
-            try file.write(summary: nil, succeeded: false, exitCode: 75, finishedAt: Date(timeIntervalSince1970: 1_800_086_400))
+            try file.write(counts: nil, succeeded: false, exitCode: 75, finishedAt: Date(timeIntervalSince1970: 1_800_086_400))
             let after = try parsePrometheus(file.path)
             #expect(after.contains { $0.name == "khareetaty_last_run_success" && $0.value == 0 })
             #expect(after.contains { $0.name == "khareetaty_last_run_exit_code" && $0.value == 75 })

@@ -27,25 +27,27 @@ public struct CleanStage: Stage {
 
     /// Fails if the export's header lacks a mapped column (a configuration/data mismatch). The
     /// message never quotes the header: a file without one has a data row there, and the error
-    /// lands in the ledger, which the reader role can read.
-    public init(pipeline: PipelineDefinition, header: [String], file: String, now: Date = Date()) throws {
+    /// lands in the ledger, which the reader role can read. `rulesSource` names where the mapping
+    /// comes from (the pipeline file), for the message.
+    public init(columns: [CanonicalField: String], idHashColumns: [String], rules: CleanRules, timeZone: TimeZone,
+                header: [String], file: String, rulesSource: String, now: Date = Date()) throws {
         func index(of column: String, for purpose: String) throws -> Int {
             guard let index = header.firstIndex(of: column) else {
                 throw InputError(file: file, line: 1, field: column,
-                                 problem: "the header (\(header.count) columns) has no column \"\(column)\" (\(purpose) in \(pipeline.path))")
+                                 problem: "the header (\(header.count) columns) has no column \"\(column)\" (\(purpose) in \(rulesSource))")
             }
             return index
         }
-        var indexes: [PipelineDefinition.Field: Int] = [:]
-        for (field, column) in pipeline.columns(for: file) {
+        var indexes: [CanonicalField: Int] = [:]
+        for (field, column) in columns {
             indexes[field] = try index(of: column, for: "mapped to \(field.rawValue)")
         }
-        slots = PipelineDefinition.Field.allCases.map { indexes[$0] ?? -1 }
-        idHashIndexes = try pipeline.idHashColumns.map { try index(of: $0, for: "listed in id_hash") }
+        slots = CanonicalField.allCases.map { indexes[$0] ?? -1 }
+        idHashIndexes = try idHashColumns.map { try index(of: $0, for: "listed in id_hash") }
         columnCount = header.count
-        rules = pipeline.clean
-        timestamps = TimestampParser(timeZone: pipeline.timeZone, formats: pipeline.clean.timestampFormats)
-        latestAllowed = Int64(now.timeIntervalSince1970) + pipeline.clean.futureToleranceSeconds
+        self.rules = rules
+        timestamps = TimestampParser(timeZone: timeZone, formats: rules.timestampFormats)
+        latestAllowed = Int64(now.timeIntervalSince1970) + rules.futureToleranceSeconds
     }
 
     public mutating func process(_ batch: [RawRecord]) throws -> IncidentBatch {
@@ -73,7 +75,7 @@ public struct CleanStage: Stage {
         if record.encoding == .invalid {
             return reject(.invalidEncoding, "the record is not valid UTF-8 and the pipeline declares no legacy encoding")
         }
-        func value(_ field: PipelineDefinition.Field) -> String? {
+        func value(_ field: CanonicalField) -> String? {
             let index = slots[Self.slot(field)]
             guard index >= 0 else { return nil }
             let text = Self.normalizedText(record.fields[index])
@@ -159,7 +161,7 @@ public struct CleanStage: Stage {
     }
 
     /// The position of `field` in `Field.allCases` (and `slots`).
-    private static func slot(_ field: PipelineDefinition.Field) -> Int {
+    private static func slot(_ field: CanonicalField) -> Int {
         switch field {
         case .incidentID: 0
         case .occurredAt: 1

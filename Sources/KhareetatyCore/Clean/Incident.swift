@@ -1,3 +1,17 @@
+/// The fields of an incident a pipeline maps export columns to (`columns:` in a pipeline file).
+public enum CanonicalField: String, CaseIterable, Sendable {
+    case incidentID = "incident_id"
+    case occurredAt = "occurred_at"
+    case category
+    case lat
+    case lon
+    case areaName = "area_name"
+    case description
+    case updatedAt = "updated_at"
+
+    var required: Bool { [.incidentID, .occurredAt, .category].contains(self) }
+}
+
 /// The canonical incident record every later stage works on.
 public struct Incident: Sendable {
     public var incidentID: String

@@ -7,18 +7,8 @@ import Geo
 /// against the pipeline file's own folder, so a run does not depend on the working directory.
 public struct PipelineDefinition: Sendable {
     /// The canonical fields a column mapping may name.
-    public enum Field: String, CaseIterable, Sendable {
-        case incidentID = "incident_id"
-        case occurredAt = "occurred_at"
-        case category
-        case lat
-        case lon
-        case areaName = "area_name"
-        case description
-        case updatedAt = "updated_at"
-
-        var required: Bool { [.incidentID, .occurredAt, .category].contains(self) }
-    }
+    /// The incident fields a pipeline maps export columns to (defined with the incident).
+    public typealias Field = CanonicalField
 
     public struct Boundaries: Sendable {
         public var districtsFile: String
@@ -304,5 +294,13 @@ public struct PipelineDefinition: Sendable {
             rules.maxRejectRatio = ratio
         }
         return rules
+    }
+}
+
+extension CleanStage {
+    /// The clean stage of a pipeline, for one input with this header.
+    public init(pipeline: PipelineDefinition, header: [String], file: String, now: Date = Date()) throws {
+        try self.init(columns: pipeline.columns(for: file), idHashColumns: pipeline.idHashColumns, rules: pipeline.clean,
+                      timeZone: pipeline.timeZone, header: header, file: file, rulesSource: pipeline.path, now: now)
     }
 }

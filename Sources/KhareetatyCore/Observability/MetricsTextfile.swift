@@ -2,6 +2,16 @@ import Foundation
 import Logging
 import Prometheus
 
+/// The numbers of a run the metrics carry (a run's summary gives them: Run/RunMetrics.swift).
+public struct RunCounts: Sendable {
+    public var durationS: Double
+    /// (fate, rows): read, loaded, rejected, duplicate, unassigned.
+    public var rows: [(String, Int)]
+    public var rejectsByReason: [String: Int]
+    public var geocodeMethods: [String: Int]
+    public var stageSeconds: [String: Double]
+}
+
 /// The outcome of a run as a Prometheus textfile, for node_exporter's textfile collector: gauges
 /// of the last run (a batch job has no process to scrape), each with its `# HELP`, written through
 /// swift-prometheus's registry, to a temporary file beside the target and renamed over it, so the
@@ -37,15 +47,15 @@ public struct MetricsTextfile: Sendable {
 
     /// Writes the file for a finished run: its summary when there is one (a failed run may have
     /// none), its status and exit code.
-    public func write(summary: RunSummary?, succeeded: Bool, exitCode: Int32, finishedAt: Date = Date()) throws {
+    public func write(counts: RunCounts?, succeeded: Bool, exitCode: Int32, finishedAt: Date = Date()) throws {
         let now = finishedAt.timeIntervalSince1970
-        let text = Self.exposition(pipeline: pipeline, summary: summary, succeeded: succeeded, exitCode: exitCode, finishedAt: finishedAt,
+        let text = Self.exposition(pipeline: pipeline, counts: counts, succeeded: succeeded, exitCode: exitCode, finishedAt: finishedAt,
                                    lastSuccess: succeeded ? now : previousLastSuccess())
         try AtomicFile.write(Data(text.utf8), to: path)
     }
 
     /// The Prometheus text exposition of a finished run; `lastSuccess` nil leaves that series out.
-    static func exposition(pipeline: String, summary: RunSummary?, succeeded: Bool, exitCode: Int32, finishedAt: Date, lastSuccess: Double?) -> String {
+    static func exposition(pipeline: String, counts: RunCounts?, succeeded: Bool, exitCode: Int32, finishedAt: Date, lastSuccess: Double?) -> String {
         let registry = PrometheusCollectorRegistry()
         func gauge(_ name: String, _ value: Double, _ labels: [(String, String)] = []) {
             registry.makeGauge(name: name, labels: [("pipeline", pipeline)] + labels, help: help[name] ?? "").set(value)
@@ -54,15 +64,12 @@ public struct MetricsTextfile: Sendable {
         gauge("khareetaty_last_run_exit_code", Double(exitCode))
         gauge("khareetaty_last_run_timestamp_seconds", finishedAt.timeIntervalSince1970)
         if let lastSuccess { gauge(Self.lastSuccess, lastSuccess) }
-        if let summary {
-            gauge("khareetaty_last_run_duration_seconds", summary.durationS)
-            for (fate, n) in [("read", summary.rowsRead), ("loaded", summary.rowsLoaded), ("rejected", summary.rowsRejected),
-                              ("duplicate", summary.rowsDuplicate), ("unassigned", summary.rowsUnassigned)] {
-                gauge("khareetaty_last_run_rows", Double(n), [("fate", fate)])
-            }
-            for (reason, n) in summary.rejectsByReason { gauge("khareetaty_last_run_rejected_rows", Double(n), [("reason", reason)]) }
-            for (method, n) in summary.geocodeMethods { gauge("khareetaty_last_run_geocoded_rows", Double(n), [("method", method)]) }
-            for (stage, seconds) in summary.stageSeconds { gauge("khareetaty_last_run_stage_seconds", seconds, [("stage", stage)]) }
+        if let counts {
+            gauge("khareetaty_last_run_duration_seconds", counts.durationS)
+            for (fate, n) in counts.rows { gauge("khareetaty_last_run_rows", Double(n), [("fate", fate)]) }
+            for (reason, n) in counts.rejectsByReason { gauge("khareetaty_last_run_rejected_rows", Double(n), [("reason", reason)]) }
+            for (method, n) in counts.geocodeMethods { gauge("khareetaty_last_run_geocoded_rows", Double(n), [("method", method)]) }
+            for (stage, seconds) in counts.stageSeconds { gauge("khareetaty_last_run_stage_seconds", seconds, [("stage", stage)]) }
         }
         return registry.emitToString()
     }
@@ -74,39 +81,5 @@ public struct MetricsTextfile: Sendable {
             if let value = line.split(separator: " ").last.flatMap({ Double($0) }) { return value }
         }
         return nil
-    }
-
-    /// Records a run's outcome where `metrics.textfile` and `metrics.pushgateway` say; a failure to
-    /// write or push is logged, never turned into a failed run (its data are already committed or
-    /// rolled back).
-    public static func record(_ settings: Settings, pipeline: String, summary: RunSummary?, error: (any Error)?, logger: Logger) {
-        guard !settings.metricsTextfile.isEmpty || !settings.metricsPushgateway.isEmpty else { return }
-        // A run refused because another holds the schema did not run: the holder writes its own outcome.
-        if error is RunLocked {
-            logger.notice("metrics left as they are: this run was refused, the run holding the schema records its own")
-            return
-        }
-        let summary = summary ?? (error as? RejectRatioExceeded)?.summary
-        let exitCode = error.map { ($0 as? ExitCodeProviding)?.exitCode.rawValue ?? ExitCode.failure.rawValue } ?? 0
-        let finishedAt = Date()
-        if !settings.metricsTextfile.isEmpty {
-            let file = MetricsTextfile(template: settings.metricsTextfile, pipeline: pipeline)
-            do {
-                try file.write(summary: summary, succeeded: error == nil, exitCode: exitCode, finishedAt: finishedAt)
-            } catch {
-                logger.error("cannot write the metrics textfile", metadata: ["file": .string(file.path), "error": .string("\(error)")])
-            }
-        }
-        if !settings.metricsPushgateway.isEmpty {
-            // POST replaces only the series it carries: a failed run leaves out the last-success time,
-            // so the gateway keeps the previous one and "time since the last success" keeps rising.
-            let text = exposition(pipeline: pipeline, summary: summary, succeeded: error == nil, exitCode: exitCode, finishedAt: finishedAt,
-                                  lastSuccess: error == nil ? finishedAt.timeIntervalSince1970 : nil)
-            do {
-                try Pushgateway(base: settings.metricsPushgateway).push(text, job: "khareetaty", pipeline: pipeline)
-            } catch {
-                logger.error("cannot push the metrics", metadata: ["pushgateway": .string(Pushgateway.redacted(settings.metricsPushgateway)), "error": .string("\(error)")])
-            }
-        }
     }
 }
