@@ -52,46 +52,22 @@ struct Run: ParsableCommand {
     func run() throws {
         var settings = try global.settings()
         if let pipeline { settings.pipelinePath = pipeline }
-        var definition = try PipelineDefinition.load(path: settings.pipelinePath)
+        let definition = try PipelineDefinition.load(path: settings.pipelinePath)
         let logger = Logger(label: "khareetaty")
         Cancellation.install(logger: logger)
-        let inbox = Inbox(settings: settings)
-        if !inputs.isEmpty {
-            definition.inputs = inputs.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
-        } else if let inbox {
-            definition.inputs = try inbox.files(logger: logger)
-            if definition.inputs.isEmpty {
-                logger.notice("inbox is empty: nothing to load", metadata: ["inbox": .string(inbox.directory)])
-            }
-        }
-        if definition.inputs.isEmpty && inbox == nil {
-            throw ConfigError(key: "inputs", value: nil, source: definition.path,
-                              problem: "no inputs: list them in the pipeline file, give files on the command line, or configure inbox.dir")
-        }
-        var runner = PipelineRunner(settings: settings, pipeline: definition, logger: logger)
-        runner.inbox = inbox
-        runner.dryRun = dryRun
-        runner.force = force
-        runner.waitSeconds = wait
-        runner.asOfDate = date
-        runner.runID = UUID().uuidString.lowercased()
+        var job = NightlyJob(settings: settings, pipeline: definition)
+        job.files = inputs
+        job.dryRun = dryRun
+        job.force = force
+        job.waitSeconds = wait
+        job.asOfDate = date
         let result: RunSummary
         do {
-            result = try runner.run()
-        } catch {
-            if !dryRun { MetricsTextfile.record(settings, pipeline: definition.name, summary: nil, error: error, logger: logger) }
-            if summary == .json {
-                // A failed run prints its summary too: what it got through, the error and the exit code.
-                var failed = (error as? RejectRatioExceeded)?.summary ?? RunSummary(runID: runner.runID!, status: "failed", pipeline: definition.name)
-                failed.status = "failed"
-                failed.dryRun = dryRun
-                failed.error = String(describing: error)
-                failed.exitCode = Int((error as? ExitCodeProviding)?.exitCode.rawValue ?? ExitCode.failure.rawValue)
-                print(failed.json())
-            }
-            throw error
+            result = try job.run(logger: logger)
+        } catch let failed as NightlyJob.JobFailed {
+            if summary == .json { print(failed.summary.json()) }  // a failed run prints its summary too
+            throw failed.underlying
         }
-        if !dryRun { MetricsTextfile.record(settings, pipeline: definition.name, summary: result, error: nil, logger: logger) }
         print(summary == .json ? result.json() : result.text)
     }
 }
