@@ -27,8 +27,7 @@ struct Backfill: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("If another run holds the schema, wait up to this many seconds.", valueName: "seconds"))
     var wait = 0
 
-    @Option(name: .long, help: ArgumentHelp("Pipeline file for the input files; default: the `pipeline` setting.", valueName: "file"))
-    var pipeline: String?
+    @OptionGroup var pipelineOptions: PipelineOptions
 
     @Flag(name: .long, help: "Queue the range's chunks for workers instead of computing them here.")
     var enqueue = false
@@ -53,9 +52,7 @@ struct Backfill: ParsableCommand {
     }
 
     func run() throws {
-        var settings = try global.settings()
-        if let pipeline { settings.pipelinePath = pipeline }
-        let definition = try PipelineDefinition.load(path: settings.pipelinePath)
+        let (settings, definition) = try pipelineOptions.load(global)
         let logger = Logger(label: "khareetaty")
         Cancellation.install(logger: logger)
         if worker {

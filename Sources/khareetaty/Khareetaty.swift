@@ -84,3 +84,16 @@ struct GlobalOptions: ParsableArguments {
         SettingsLoader(configPath: config, databaseFlag: database)
     }
 }
+
+/// `--pipeline FILE`, shared by the commands that work with a pipeline (run, backfill, report).
+struct PipelineOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("Pipeline file (inputs, columns, boundaries, rules); default: the `pipeline` setting.", valueName: "file"))
+    var pipeline: String?
+
+    /// The settings (with the pipeline this flag names) and the pipeline, validated (exit 2 on any problem).
+    func load(_ global: GlobalOptions) throws -> (Settings, PipelineDefinition) {
+        var settings = try global.settings()
+        if let pipeline { settings.pipelinePath = pipeline }
+        return (settings, try PipelineDefinition.load(path: settings.pipelinePath))
+    }
+}

@@ -17,8 +17,7 @@ struct Report: ParsableCommand {
             """
     )
     @OptionGroup var global: GlobalOptions
-    @Option(name: .long, help: ArgumentHelp("Pipeline file (boundaries and names); default: the `pipeline` setting.", valueName: "file"))
-    var pipeline: String?
+    @OptionGroup var pipelineOptions: PipelineOptions
     @Option(name: .long, help: ArgumentHelp("The date, YYYY-MM-DD, or `latest` (the last day with incidents; default: yesterday in the pipeline's time zone).", valueName: "date"))
     var date: String?
     @Option(name: .long, help: ArgumentHelp("Output file (default: khareetaty-report-DATE.html).", valueName: "file"))
@@ -29,9 +28,7 @@ struct Report: ParsableCommand {
     }
 
     func run() throws {
-        var settings = try global.settings()
-        if let pipeline { settings.pipelinePath = pipeline }
-        let definition = try PipelineDefinition.load(path: settings.pipelinePath)
+        let (settings, definition) = try pipelineOptions.load(global)
         let layer = try DistrictLayer.load(definition.boundaries)
         let db = try Database.connect(settings)
         try Migrator(connection: db, schema: settings.schema).requireCurrent()

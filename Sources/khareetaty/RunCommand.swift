@@ -20,8 +20,7 @@ struct Run: ParsableCommand {
 
     @OptionGroup var global: GlobalOptions
 
-    @Option(name: .long, help: ArgumentHelp("Pipeline file; default: the `pipeline` setting.", valueName: "file"))
-    var pipeline: String?
+    @OptionGroup var pipelineOptions: PipelineOptions
 
     @Option(name: .long, help: ArgumentHelp("Summary format on stdout: text or json.", valueName: "format"))
     var summary: SummaryFormat = .text
@@ -50,9 +49,7 @@ struct Run: ParsableCommand {
     enum SummaryFormat: String, ExpressibleByArgument { case text, json }
 
     func run() throws {
-        var settings = try global.settings()
-        if let pipeline { settings.pipelinePath = pipeline }
-        let definition = try PipelineDefinition.load(path: settings.pipelinePath)
+        let (settings, definition) = try pipelineOptions.load(global)
         let logger = Logger(label: "khareetaty")
         Cancellation.install(logger: logger)
         var job = NightlyJob(settings: settings, pipeline: definition)
