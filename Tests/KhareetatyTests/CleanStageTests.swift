@@ -142,6 +142,25 @@ import TestSupport
         }
     }
 
+    /// The streaming loop every run uses: batches of the given size (the last one shorter), each
+    /// through the stages, every record accounted for.
+    @Test func aSourceStreamsInBatchesThroughTheStages() throws {
+        let header = "incident_id,occurred_at,category,latitude,longitude,area,description,updated_at\n"
+        let rows = (1...7).map { "S\($0),2026-11-20T10:00:00+03:00,theft,29.3375,48.0716,,,\n" }.joined() + ",2026-11-20T10:00:00+03:00,theft,,,,,\n"
+        let path = try temporaryFile("stream.csv", contents: header + rows)
+        let pipeline = try PipelineDefinition.load(path: repoPath("pipelines/nightly.yaml"))
+        let source = try CSVReader(path: path)
+        var stages = try CleanStage(pipeline: pipeline, header: source.header, file: path).then(CountingStage<Incident>())
+        var sizes: [Int] = [], kept = 0, rejected = 0
+        try source.stream(batchesOf: 3, through: &stages) { batch in
+            sizes.append(batch.rowsRead)
+            kept += batch.output.incidents.count
+            rejected += batch.output.rejects.count
+        }
+        #expect(sizes == [3, 3, 2])
+        #expect(kept == 7 && rejected == 1 && stages.second.seen == 8)
+    }
+
     @Test func cleanThenGeocodeInMemory() throws {
         let pipeline = try PipelineDefinition.load(path: repoPath("pipelines/nightly.yaml"))
         let header = ["incident_id", "occurred_at", "category", "latitude", "longitude", "area", "description", "updated_at"]

@@ -185,28 +185,14 @@ public struct PipelineRunner {
         logger.info("reading", metadata: ["stage": "ingest", "file": .string(path), "sha256": .string(sha256)])
 
         let pipeline = self.pipeline, batchSize = settings.batchSize
-        let pipe = BatchPipe<(rowsRead: Int, batch: PlacedBatch, seconds: Double, bytesConsumed: Int)> { emit in
+        // ingest → clean → geocode on a producer thread; batches cross to this thread through a bounded queue.
+        let pipe = BatchPipe<StagedBatch<PlacedBatch>> { emit in
             let source: RecordSource = switch pipeline.format.resolved(for: path) {
             case .xml: try XMLFeedReader(path: path)
             default: try CSVReader(path: path, delimiter: pipeline.delimiter, legacyEncoding: pipeline.legacyEncoding)
             }
             var stages = try CleanStage(pipeline: pipeline, header: source.header, file: path).then(GeocodeStage(layer: layer))
-            var records: [RawRecord] = []
-            records.reserveCapacity(batchSize)
-            var started = Date()
-            while true {
-                let record = try source.nextRecord()
-                if let record { records.append(record) }
-                if records.count >= batchSize || (record == nil && !records.isEmpty) {
-                    FaultPoint.whileReading.reach()
-                    let batch = try stages.process(records)
-                    let seconds = Date().timeIntervalSince(started)
-                    try emit((records.count, batch, seconds, source.bytesConsumed))
-                    records.removeAll(keepingCapacity: true)
-                    started = Date()
-                }
-                if record == nil { return }
-            }
+            try source.stream(batchesOf: batchSize, through: &stages, emit: emit)
         }
         defer { pipe.close() }
 
@@ -215,19 +201,19 @@ public struct PipelineRunner {
         let progress = Progress(total: Double(input.bytes), unit: "bytes", logger: logger)
         defer { progress.finish() }
         let started = Date(), label = URL(fileURLWithPath: path).lastPathComponent
-        while let (rowsRead, batch, seconds, bytesConsumed) = try pipe.next() {
+        while let batch = try pipe.next() {
             try Cancellation.check()
-            summary.stageSeconds["ingest_clean_geocode", default: 0] += seconds
+            summary.stageSeconds["ingest_clean_geocode", default: 0] += batch.seconds
             let loadStart = Date()
-            let output = try load.process(batch)
+            let output = try load.process(batch.output)
             summary.stageSeconds["load", default: 0] += Date().timeIntervalSince(loadStart)
             if input.rowsRead > 0 { FaultPoint.midCopy.reach() }
-            input.rowsRead += rowsRead
+            input.rowsRead += batch.rowsRead
             let rate = Double(input.rowsRead) / max(Date().timeIntervalSince(started), 1e-3)
-            progress.advance(to: Double(bytesConsumed), label: label, detail: String(format: "%d rows  %.0f rows/s", input.rowsRead, rate))
+            progress.advance(to: Double(batch.bytesConsumed), label: label, detail: String(format: "%d rows  %.0f rows/s", input.rowsRead, rate))
             input.rowsRejected += output.rejects.count
             for reject in output.rejects { summary.rejectsByReason[reject.reason.rawValue, default: 0] += 1 }
-            for incident in output.incidents { for flag in incident.flags { summary.flags[flag.rawValue, default: 0] += 1 } }
+            for placed in output.incidents { for flag in placed.incident.flags { summary.flags[flag.rawValue, default: 0] += 1 } }
         }
         summary.rowsRead += input.rowsRead
         summary.rowsRejected += input.rowsRejected
