@@ -11,6 +11,8 @@ WORKDIR /src
 COPY Package.swift ./
 RUN swift package resolve
 COPY Sources ./Sources
+# The build-tool plugin that compiles Sources/KhareetatyCore/Schema/sql into the binary.
+COPY Plugins ./Plugins
 # The Swift runtime and Foundation are linked statically, so the runtime image needs no toolchain.
 RUN swift build -c release --product khareetaty --static-swift-stdlib \
  && install -D .build/release/khareetaty /out/khareetaty

@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 // Khareetaty: one executable (`khareetaty`) over a few libraries split by concern.
@@ -71,6 +71,16 @@ let package = Package(
             name: "Readers",
             dependencies: ["Geo", "CLibCSV", "CLibXML2", "CZlib", "CLibCrypto"]
         ),
+        // Migrations are .sql files (Sources/KhareetatyCore/Schema/sql), compiled into the binary by
+        // this build-tool plugin and its tool: no resource bundle to ship beside the executable.
+        .executableTarget(
+            name: "embed-sql"
+        ),
+        .plugin(
+            name: "EmbedSQL",
+            capability: .buildTool(),
+            dependencies: ["embed-sql"]
+        ),
         .target(
             name: "KhareetatyCore",
             dependencies: [
@@ -78,7 +88,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-            ]
+            ],
+            exclude: ["Schema/sql"],
+            plugins: ["EmbedSQL"]
         ),
         .executableTarget(
             name: "khareetaty",

@@ -5,6 +5,33 @@ import TestSupport
 @testable import KhareetatyCore
 
 @Suite struct MigratorTests {
+    /// The migrations moved from Swift literals to Schema/sql/*.sql: a schema migrated by an earlier
+    /// khareetaty must still verify, so each shipped migration's checksum is pinned here as it was
+    /// applied. A changed file fails this test (add a new migration instead).
+    @Test func shippedMigrationsAreByteIdenticalToWhatSchemasWereMigratedWith() {
+        let applied: [Int: String] = [
+            1: "70a83aaa2f7ebae7",
+            2: "c8987df501269f81",
+            3: "426862db21bc7b50",
+            4: "241db91a474191fa",
+            5: "901d6de20fbae964",
+            6: "1c4219f772ffec8a",
+            7: "151373829331fc7f",
+            8: "12c93d6b61a44f0f",
+            9: "95b3222a69f09c73",
+            10: "fc1bdf188831cd34",
+            11: "356ec0c05c8492c1",
+            12: "2a37ffa3d29c058c",
+            13: "7192ecfc916ac238",
+            14: "948024312e63962",
+            15: "ed85ee8e710cf5c2",
+        ]
+        for migration in Migration.all where migration.version <= 15 {
+            #expect(migration.checksum == applied[migration.version], "migration \(migration.version) (\(migration.name)) changed")
+        }
+        #expect(Migration.all.map(\.version) == Array(1...Migration.latestVersion))
+    }
+
     @Test func migratesAFreshSchemaOnceAndIsIdempotent() throws {
         try withScratchSchema { db, schema in
             let migrator = Migrator(connection: db, schema: schema)

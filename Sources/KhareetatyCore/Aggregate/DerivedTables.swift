@@ -25,7 +25,7 @@ protocol DerivedTable {
 /// (`district_daily` is by day, not by as-of date: the load's finish and a backfill's chunk
 /// rebuild it for the days they touch, before these.)
 enum DerivedTables {
-    static let registry: [any DerivedTable.Type] = [DistrictTrends.self, Hotspots.self, EmergingHotspots.self]
+    static var registry: [any DerivedTable.Type] { [DistrictTrends.self, Hotspots.self, EmergingHotspots.self] }
 
     struct Counts: Sendable {
         var rows: [AggregateSettings.Table: Int] = [:]
