@@ -135,7 +135,8 @@ import TestSupport
 /// The stages compose into a typed chain and run on in-memory batches, no database involved.
 @Suite struct StageCompositionTests {
     struct CountingStage<Item: Sendable>: Stage {
-        var seen = 0
+        var seen = 0, finished = 0
+        mutating func finish() throws { finished += 1 }
         mutating func process(_ batch: RecordBatch<Item>) throws -> RecordBatch<Item> {
             seen += batch.incidents.count + batch.rejects.count
             return batch
@@ -175,6 +176,9 @@ import TestSupport
         ]
         let output = try chain.process(batch)
         #expect(chain.second.seen == 3)
+        // The end of the stream reaches every stage of the chain, once.
+        try chain.finish()
+        #expect(chain.second.finished == 1)
         #expect(output.incidents.map(\.placement.geocodeMethod) == [.point, .name])
         let salmiya = try #require(layer.districts.first { $0.name == "Salmiya" })
         #expect(output.incidents[0].districtCode == salmiya.code)

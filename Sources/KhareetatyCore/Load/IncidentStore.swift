@@ -248,9 +248,12 @@ extension IncidentStore.FileCounts {
     }
 }
 
-/// Load: streams each cleaned, geocoded batch into the store (staging + rejects).
+/// Load: streams each cleaned, geocoded batch into the store (staging + rejects) and, at the end
+/// of the run's inputs, moves what it staged into place (`IncidentStore.finish`).
 public struct LoadStage: Stage {
     public let store: IncidentStore
+    /// After `finish`: per input file, what was loaded and what were duplicates.
+    public private(set) var perFile: [String: IncidentStore.FileCounts] = [:]
     public init(store: IncidentStore) { self.store = store }
 
     /// Passes the batch on unchanged, so callers can count what went through.
@@ -258,5 +261,10 @@ public struct LoadStage: Stage {
         try store.stage(batch.incidents)
         try store.reject(batch.rejects)
         return batch
+    }
+
+    /// Duplicates out, re-sent incidents replaced, staged months into `incidents`.
+    public mutating func finish() throws {
+        perFile = try store.finish()
     }
 }

@@ -8,6 +8,13 @@ public protocol Stage {
     associatedtype Input
     associatedtype Output
     mutating func process(_ batch: Input) throws -> Output
+    /// End of the stream: the stage completes what it holds (the load stage moves its staged
+    /// rows into place). Default: nothing to do.
+    mutating func finish() throws
+}
+
+extension Stage {
+    public mutating func finish() throws {}
 }
 
 /// Two stages run one after the other.
@@ -16,6 +23,10 @@ public struct Chained<First: Stage, Second: Stage>: Stage where First.Output == 
     public var second: Second
     public mutating func process(_ batch: First.Input) throws -> Second.Output {
         try second.process(try first.process(batch))
+    }
+    public mutating func finish() throws {
+        try first.finish()
+        try second.finish()
     }
 }
 

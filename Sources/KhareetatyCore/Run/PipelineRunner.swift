@@ -93,8 +93,9 @@ public struct PipelineRunner {
                 try Cancellation.check()
                 try DistrictSync.replace(db: db, schema: settings.schema, layer: layer)
                 let store = try IncidentStore(db: db, schema: settings.schema, runID: runID)
+                var load = LoadStage(store: store)  // one for all inputs: its finish comes after the last
                 for path in inputs {
-                    summary.inputs.append(try ingest(path, layer: layer, store: store, summary: &summary, logger: logger))
+                    summary.inputs.append(try ingest(path, layer: layer, load: &load, summary: &summary, logger: logger))
                 }
                 // What was read must be what was fingerprinted: a file still being written, or replaced,
                 // rolls the run back (exit 75) and stays for the next run.
@@ -117,7 +118,8 @@ public struct PipelineRunner {
                 FaultPoint.beforeFinish.reach()
                 try Cancellation.check()
                 let finishStart = Date()
-                let perFile = try store.finish()
+                try load.finish()
+                let perFile = load.perFile
                 try DailyCounts.rebuild(db: db, schema: settings.schema, daysTable: IncidentStore.touchedDays)
                 summary.stageSeconds["finish"] = Date().timeIntervalSince(finishStart)
                 if asOfDate == Self.latest, let latest = try Self.latestIncidentDate(db: db, schema: settings.schema) {
@@ -173,11 +175,11 @@ public struct PipelineRunner {
 
     /// Streams one input through ingest → clean → geocode (on a producer thread) → load (on this
     /// thread, which owns the connection), batch by batch, so parsing overlaps loading.
-    private func ingest(_ path: String, layer: DistrictLayer, store: IncidentStore, summary: inout RunSummary,
+    private func ingest(_ path: String, layer: DistrictLayer, load: inout LoadStage, summary: inout RunSummary,
                         logger: Logger) throws -> RunSummary.Input {
         let (sha256, bytes) = try InputFile.fingerprint(path: path)
         var input = RunSummary.Input(path: path, bytes: bytes, sha256: sha256)
-        if !force, let earlier = try store.succeededRun(loading: sha256) {
+        if !force, let earlier = try load.store.succeededRun(loading: sha256) {
             input.skipped = "already loaded by run \(earlier) (--force loads it again)"
             logger.notice("skipping an input loaded before", metadata: ["stage": "ingest", "file": .string(path), "run": .string(earlier)])
             return input
@@ -196,7 +198,6 @@ public struct PipelineRunner {
         }
         defer { pipe.close() }
 
-        var load = LoadStage(store: store)
         // A bar on a terminal (bytes of the file, rows and rows/s, time left); nothing in cron.
         let progress = Progress(total: Double(input.bytes), unit: "bytes", logger: logger)
         defer { progress.finish() }
