@@ -181,8 +181,8 @@ import TestSupport
         #expect(chain.second.finished == 1)
         #expect(output.incidents.map(\.placement.geocodeMethod) == [.point, .name])
         let salmiya = try #require(layer.districts.first { $0.name == "Salmiya" })
-        #expect(output.incidents[0].districtCode == salmiya.code)
-        #expect(output.incidents[0].governorateCode == salmiya.governorateCode)
+        #expect(output.incidents[0].placement.districtCode == salmiya.code)
+        #expect(output.incidents[0].placement.governorateCode == salmiya.governorateCode)
         #expect(output.rejects.map(\.reason) == [.missingID])
     }
 }

@@ -48,9 +48,7 @@ public struct Placement: Sendable {
     }
 }
 
-/// An incident with its placement: what the geocode stage gives and the load stage takes. Reads
-/// like either (`placed.occurredAt`, `placed.districtCode`).
-@dynamicMemberLookup
+/// An incident with its placement: what the geocode stage gives and the load stage takes.
 public struct PlacedIncident: Sendable {
     public var incident: Incident
     public var placement: Placement
@@ -60,8 +58,6 @@ public struct PlacedIncident: Sendable {
         self.placement = placement
     }
 
-    public subscript<T>(dynamicMember path: KeyPath<Incident, T>) -> T { incident[keyPath: path] }
-    public subscript<T>(dynamicMember path: KeyPath<Placement, T>) -> T { placement[keyPath: path] }
 }
 
 /// How an incident was placed in its district.

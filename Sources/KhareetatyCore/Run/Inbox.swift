@@ -92,9 +92,7 @@ public struct Inbox: Sendable {
             logger.warning("inbox: ignoring a file whose name is not UTF-8 (configure inbox.quarantine_dir to move it away)", metadata: ["file": .string(shown)])
             return
         }
-        var target = quarantine + "/" + Self.escaped(rawName)
-        var n = 1
-        while FileManager.default.fileExists(atPath: target) { target = quarantine + "/" + Self.escaped(rawName) + ".\(n)"; n += 1 }
+        let target = Self.freeTarget(Self.escaped(rawName), in: quarantine)
         let source = Array(base.utf8) + [0x2F] + rawName + [0]
         let moved = source.withUnsafeBufferPointer { src in
             src.withMemoryRebound(to: CChar.self) { rename($0.baseAddress!, target) == 0 }
@@ -134,20 +132,25 @@ public struct Inbox: Sendable {
         move(path, to: quarantine, logger: logger)
     }
 
-    private func move(_ path: String, to directory: String, logger: Logger) {
-        let name = URL(fileURLWithPath: path).lastPathComponent
-        var target = URL(fileURLWithPath: directory).appendingPathComponent(name)
-        var n = 1
-        while FileManager.default.fileExists(atPath: target.path) {  // never overwrite an earlier copy
-            target = URL(fileURLWithPath: directory).appendingPathComponent("\(name).\(n)")
+    /// `directory/name`, or `name.1`, `name.2`, … when taken: a move never overwrites an earlier copy.
+    static func freeTarget(_ name: String, in directory: String) -> String {
+        let base = URL(fileURLWithPath: directory).appendingPathComponent(name).path
+        var target = base, n = 1
+        while FileManager.default.fileExists(atPath: target) {
+            target = "\(base).\(n)"
             n += 1
         }
+        return target
+    }
+
+    private func move(_ path: String, to directory: String, logger: Logger) {
+        let target = Self.freeTarget(URL(fileURLWithPath: path).lastPathComponent, in: directory)
         do {
-            try FileManager.default.moveItem(atPath: path, toPath: target.path)
-            logger.info("moved input", metadata: ["file": .string(path), "to": .string(target.path)])
+            try FileManager.default.moveItem(atPath: path, toPath: target)
+            logger.info("moved input", metadata: ["file": .string(path), "to": .string(target)])
         } catch {
             logger.error("could not move input; it stays where it is and the next run retries", metadata: [
-                "file": .string(path), "to": .string(target.path), "error": .string("\(error)"),
+                "file": .string(path), "to": .string(target), "error": .string("\(error)"),
             ])
         }
     }
