@@ -79,16 +79,19 @@ public final class PostgresConnection {
     // MARK: Transactions
 
     /// Runs `body` in a transaction: COMMIT when it returns, ROLLBACK when it throws (and the
-    /// error is rethrown). No code path can leave the transaction open.
+    /// error is rethrown). No code path can leave the transaction open. `body` gets the
+    /// `Transaction`, the handle every in-transaction statement goes through; it is dead once
+    /// `body` returns, so a handle kept past its transaction fails instead of running in autocommit.
     @discardableResult
-    public func withTransaction<T>(_ body: (PostgresConnection) throws -> T) throws -> T {
+    public func withTransaction<T>(_ body: (Transaction) throws -> T) throws -> T {
         precondition(!inTransaction, "withTransaction does not nest; use one transaction per unit of work")
         try execute("BEGIN")
         inTransaction = true
-        defer { inTransaction = false }
+        let transaction = Transaction(self)
+        defer { inTransaction = false; transaction.end() }
         let value: T
         do {
-            value = try body(self)
+            value = try body(transaction)
         } catch {
             // The connection may be broken; the original error is the one that matters.
             _ = try? execute("ROLLBACK")
@@ -140,22 +143,6 @@ private func withCStrings<R>(_ strings: [String?], _ body: (UnsafePointer<Unsafe
     defer { owned.forEach { free($0) } }
     let borrowed = owned.map { UnsafePointer($0) }
     return borrowed.withUnsafeBufferPointer { body($0.baseAddress!) }
-}
-
-extension PostgresConnection {
-    /// Streams the rows of a query through a server-side cursor, `batchSize` rows at a time, so a
-    /// large result never sits in client memory whole. Must run inside `withTransaction`.
-    public func forEachRow(_ sql: String, _ parameters: [String?] = [], batchSize: Int = 50_000,
-                           _ body: ([String?]) throws -> Void) throws {
-        let cursor = "khareetaty_cursor"
-        try query("DECLARE \(cursor) NO SCROLL CURSOR FOR \(sql)", parameters)
-        defer { _ = try? execute("CLOSE \(cursor)") }
-        while true {
-            let batch = try query("FETCH \(batchSize) FROM \(cursor)")
-            if batch.rows.isEmpty { break }
-            for row in batch.rows { try body(row) }
-        }
-    }
 }
 
 /// Cancels the statement a connection is running (libpq's PGcancel; thread-safe by design).

@@ -141,7 +141,7 @@ import TestSupport
             // A declared history_start later than the data moves the start on, never back.
             var declared = AggregateSettings()
             declared.historyStart = "2026-11-20"
-            _ = try DistrictTrends.rebuild(db: db, schema: schema, asOf: "2026-11-24", settings: declared)
+            _ = try db.withTransaction { try DistrictTrends.rebuild(db: $0, schema: schema, asOf: "2026-11-24", settings: declared) }
             #expect(try db.query("SELECT count(*) FROM \(s).district_trends WHERE count_28d > 0").scalar != "0")
             #expect(try db.query("SELECT count(*) FROM \(s).district_trends WHERE change_label <> 'insufficient_data' OR trend_label <> 'insufficient_data'").scalar == "0")
         }

@@ -12,6 +12,22 @@ import TestSupport
     let inputs = [repoPath("fixtures/incidents/kuwait-sample.csv"), repoPath("fixtures/incidents/messy/kuwait-messy.csv"),
                   repoPath("fixtures/incidents/xml/kuwait-feed.xml")]
 
+    /// The staging COPY's layout is the one description of an incident row: it names every column
+    /// `incidents` has (a migration adding one must add it there too), and staging's two more.
+    @Test func theStagingLayoutNamesEveryColumnOfIncidents() throws {
+        try withScratchSchema { db, schema in
+            try Migrator(connection: db, schema: schema).migrate()
+            func columns(_ table: String) throws -> Set<String> {
+                Set(try db.query("""
+                    SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2
+                    """, [schema, table]).rows.compactMap { $0[0] })
+            }
+            #expect(try columns("incidents") == Set(IncidentStore.incidentColumns))
+            #expect(Set(IncidentStore.stageLayout.names).subtracting(IncidentStore.incidentColumns) == ["seq", "maybe_repeat"])
+            #expect(try columns("incident_rejects").isSuperset(of: IncidentStore.rejectLayout.names))
+        }
+    }
+
     func load(schema: String, db: PostgresConnection, precreate: Bool) throws -> RunSummary {
         var runner = try nightlyRunner(db: db, schema: schema, asOf: "2026-11-24", inputs: inputs)
         runner.pipeline.clean.maxRejectRatio = 0.5

@@ -135,4 +135,57 @@ import Testing
             #expect(try db.query("SELECT 1").scalar == "1")
         }
     }
+
+    /// A layout names each value's column beside it: a table whose columns are in another order
+    /// still gets every value in its own column, in text and in binary.
+    @Test func copyLayoutsPutEachValueInItsNamedColumn() throws {
+        struct Row { let id: Int; let label: String?; let score: Double? }
+        let rows = [Row(id: 1, label: "one", score: 0.5), Row(id: 2, label: nil, score: nil), Row(id: 3, label: "ثلاثة\t3", score: -1e300)]
+        try withScratchSchema { db, schema in
+            let text = quoteIdentifier(schema) + ".t", binary = quoteIdentifier(schema) + ".b"
+            for table in [text, binary] { try db.execute("CREATE TABLE \(table) (score float8, label text, id int)") }
+            let written = try db.withTransaction { tx in
+                try tx.copy(rows, into: text, layout: CopyLayout<Row>([
+                    .init("id") { $0.id }, .init("label") { $0.label }, .init("score") { $0.score },
+                ]))
+                + tx.withCopy(into: binary, layout: BinaryCopyLayout<Row>([
+                    .int4("id") { Int32($0.id) }, .text("label") { $0.label }, .float8("score") { $0.score },
+                ])) { emit in for row in rows { try emit(row) } }
+            }
+            #expect(written == 2 * rows.count)
+            for table in [text, binary] {
+                let stored = try db.query("SELECT id, label, score FROM \(table) ORDER BY id").typedRows
+                #expect(try stored.map { try $0.int(0) } == rows.map(\.id))
+                #expect(stored.map { $0[1] } == rows.map(\.label))
+                #expect(try stored.map { $0[2] == nil ? nil : try $0.double(2) } == rows.map(\.score))
+            }
+        }
+    }
+
+    /// The transaction's handle ends with its body: kept past it, it refuses to run anything
+    /// instead of running statements outside any transaction.
+    @Test func aTransactionHandleKeptPastItsBodyRefusesToRun() throws {
+        let db = try connectTestDatabase()
+        let kept = try db.withTransaction { tx -> Transaction in
+            let one = try tx.query("SELECT 1").scalar
+            #expect(one == "1")
+            return tx
+        }
+        do {
+            try kept.execute("SELECT 1")
+            Issue.record("an ended transaction's handle ran a statement")
+        } catch let error as PostgresError {
+            #expect(error.kind == .client && error.message.contains("after its transaction ended"))
+        }
+        // A body that throws ends its handle too, and the connection is usable afterwards.
+        var thrown: Transaction?
+        #expect(throws: PostgresError.self) {
+            try db.withTransaction { tx in
+                thrown = tx
+                try tx.execute("SELECT 1/0")
+            }
+        }
+        #expect(throws: PostgresError.self) { try thrown?.query("SELECT 1") }
+        #expect(try db.query("SELECT 2").scalar == "2")
+    }
 }

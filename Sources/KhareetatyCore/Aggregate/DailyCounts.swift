@@ -4,7 +4,7 @@ import Postgres
 /// recomputed from the stored incidents for a set of days, so a re-run gives identical rows.
 /// Incidents without a district are not counted here (they are counted as unassigned in the run).
 enum DailyCounts {
-    static func rebuild(db: PostgresConnection, schema: String, daysTable: String) throws {
+    static func rebuild(db: Transaction, schema: String, daysTable: String) throws {
         let s = quoteIdentifier(schema)
         try db.execute("""
             DELETE FROM \(s).district_daily WHERE local_date IN (SELECT local_date FROM \(daysTable));

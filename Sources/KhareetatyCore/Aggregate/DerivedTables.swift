@@ -4,7 +4,7 @@ import Postgres
 
 /// What a derived table needs to refresh itself for one as-of date, in the caller's transaction.
 struct DerivedContext {
-    let db: PostgresConnection
+    let db: Transaction
     let schema: String
     let layer: DistrictLayer
     let settings: AggregateSettings
@@ -35,7 +35,7 @@ enum DerivedTables {
         var emergingCells: Int { rows[.emerging] ?? 0 }
     }
 
-    static func rebuild(db: PostgresConnection, schema: String, asOf: String, layer: DistrictLayer, settings: AggregateSettings,
+    static func rebuild(db: Transaction, schema: String, asOf: String, layer: DistrictLayer, settings: AggregateSettings,
                         cache: HotspotAnalysis.GridCache) throws -> Counts {
         let context = DerivedContext(db: db, schema: schema, layer: layer, settings: settings, cache: cache)
         var counts = Counts()

@@ -47,7 +47,7 @@ enum DistrictTrends {
     /// Fewer incidents than this in the five weeks (current + baseline): no change is judged.
     static let minimumForChange = 5
 
-    static func rebuild(db: PostgresConnection, schema: String, asOf: String, settings: AggregateSettings) throws -> Int {
+    static func rebuild(db: Transaction, schema: String, asOf: String, settings: AggregateSettings) throws -> Int {
         let s = quoteIdentifier(schema)
         let weeks = settings.trendWeeks
         let span = max(7 * weeks, 35)
@@ -72,50 +72,69 @@ enum DistrictTrends {
         let baselineCovered = (historyDays ?? -1) >= 34
 
         try db.query("DELETE FROM \(s).district_trends WHERE as_of_date = $1::date", [asOf])
-        let columns = ["as_of_date", "district_code", "category", "count_7d", "count_28d", "baseline_7d", "change_pct", "poisson_z",
-                       "change_p", "change_label", "weeks", "mk_s", "mk_tau", "mk_z", "mk_p", "sen_slope", "trend_label"]
-        return try db.withCopy(into: "\(s).district_trends", columns: columns) { writer in
+        return try db.withCopy(into: "\(s).district_trends", layout: Row.layout) { emit in
             let zeros = [Int](repeating: 0, count: span)
             for district in districts {
                 for category in categories.sorted() {
                     let c = counts[district]?[category] ?? zeros
                     func window(_ from: Int, _ length: Int) -> Int { c[from..<(from + length)].reduce(0, +) }
-                    let count7 = window(0, 7), count28 = window(0, 28)
+                    var row = Row(asOf: asOf, district: district, category: category, count7: window(0, 7), count28: window(0, 28),
+                                  weeks: weeks)
                     let baselineTotal = window(7, 28)
                     let baseline = Double(baselineTotal) / 4
-                    try writer.append(asOf)
-                    try writer.append(district)
-                    try writer.append(category)
-                    try writer.append(count7)
-                    try writer.append(count28)
                     if baselineCovered {
-                        let p = Binomial.ratePValue(count7, exposureA: 1, baselineTotal, exposureB: 4)
-                        try writer.append(baseline)
-                        try writer.append(baseline > 0 ? (Double(count7) - baseline) / baseline * 100 : nil)
-                        try writer.append(baseline > 0 ? (Double(count7) - baseline) / baseline.squareRoot() : nil)
-                        try writer.append(p)
-                        try writer.append(count7 + baselineTotal < Self.minimumForChange ? "too_few"
-                                          : p < settings.alpha ? (Double(count7) > baseline ? "increase" : "decrease") : "no_change")
-                    } else {
-                        for _ in 0..<4 { try writer.append(nil as String?) }
-                        try writer.append("insufficient_data")
+                        let p = Binomial.ratePValue(row.count7, exposureA: 1, baselineTotal, exposureB: 4)
+                        row.baseline = baseline
+                        row.changePct = baseline > 0 ? (Double(row.count7) - baseline) / baseline * 100 : nil
+                        row.poissonZ = baseline > 0 ? (Double(row.count7) - baseline) / baseline.squareRoot() : nil
+                        row.changeP = p
+                        row.changeLabel = row.count7 + baselineTotal < Self.minimumForChange ? "too_few"
+                            : p < settings.alpha ? (Double(row.count7) > baseline ? "increase" : "decrease") : "no_change"
                     }
-                    try writer.append(weeks)
                     let series = (0..<weeks).reversed().map { Double(window(7 * $0, 7)) }
                     if enoughHistory, let mk = MannKendall(series) {
-                        try writer.append(mk.s)
-                        try writer.append(mk.tau)
-                        try writer.append(mk.z)
-                        try writer.append(mk.p)
-                        try writer.append(mk.senSlope)
-                        try writer.append(mk.p < settings.alpha ? (mk.z > 0 ? "rising" : "falling") : "no_trend")
-                    } else {
-                        for _ in 0..<5 { try writer.append(nil as String?) }
-                        try writer.append("insufficient_data")
+                        row.trend = mk
+                        row.trendLabel = mk.p < settings.alpha ? (mk.z > 0 ? "rising" : "falling") : "no_trend"
                     }
-                    try writer.endRow()
+                    try emit(row)
                 }
             }
         }
+    }
+
+    /// One `district_trends` row; the statistics stay NULL, and the labels `insufficient_data`,
+    /// where the history does not cover them.
+    struct Row {
+        let asOf: String, district: String, category: String
+        let count7: Int, count28: Int
+        var baseline: Double?, changePct: Double?, poissonZ: Double?, changeP: Double?
+        var changeLabel = "insufficient_data"
+        let weeks: Int
+        var trend: MannKendall?
+        var trendLabel = "insufficient_data"
+
+        init(asOf: String, district: String, category: String, count7: Int, count28: Int, weeks: Int) {
+            (self.asOf, self.district, self.category, self.count7, self.count28, self.weeks) = (asOf, district, category, count7, count28, weeks)
+        }
+
+        static let layout = CopyLayout<Row>([
+            .init("as_of_date") { $0.asOf },
+            .init("district_code") { $0.district },
+            .init("category") { $0.category },
+            .init("count_7d") { $0.count7 },
+            .init("count_28d") { $0.count28 },
+            .init("baseline_7d") { $0.baseline },
+            .init("change_pct") { $0.changePct },
+            .init("poisson_z") { $0.poissonZ },
+            .init("change_p") { $0.changeP },
+            .init("change_label") { $0.changeLabel },
+            .init("weeks") { $0.weeks },
+            .init("mk_s") { $0.trend?.s },
+            .init("mk_tau") { $0.trend?.tau },
+            .init("mk_z") { $0.trend?.z },
+            .init("mk_p") { $0.trend?.p },
+            .init("sen_slope") { $0.trend?.senSlope },
+            .init("trend_label") { $0.trendLabel },
+        ])
     }
 }

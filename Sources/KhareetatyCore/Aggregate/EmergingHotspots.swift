@@ -55,7 +55,7 @@ public enum EmergingPattern: String, Sendable, CaseIterable {
 /// cell's z-scores and its pattern. Its grid row says whether there were enough steps with data;
 /// without them nothing is stored but that row. Stored: every cell with a pattern or any incident.
 enum EmergingHotspots {
-    static func rebuild(db: PostgresConnection, schema: String, asOf: String, layer: DistrictLayer, settings: AggregateSettings,
+    static func rebuild(db: Transaction, schema: String, asOf: String, layer: DistrictLayer, settings: AggregateSettings,
                         cache: HotspotAnalysis.GridCache) throws -> (cells: Int, grid: GridRow) {
         let s = quoteIdentifier(schema)
         let weeks = settings.trendWeeks
@@ -73,7 +73,7 @@ enum EmergingHotspots {
         try row.insert(db: db, schema: schema, asOf: asOf)
         guard analysis.status == .ok else { return (0, row) }
         let grid = analysis.grid
-        let written = try db.withCopy(into: "\(s).emerging_hotspots", columns: ["as_of_date", "cell_col", "cell_row", "weeks", "mk_tau", "mk_z", "mk_p", "pattern"]) { writer in
+        let written = try db.withCopy(into: "\(s).emerging_hotspots", layout: Cell.layout) { emit in
             for (slot, cell) in grid.cells.enumerated() {
                 let cellBins = (0..<weeks).map { analysis.bins[$0][slot] }
                 let hadIncidents = (0..<weeks).contains(where: { analysis.counts[$0][slot] > 0 })
@@ -82,17 +82,27 @@ enum EmergingHotspots {
                 let series = (0..<weeks).map { analysis.z[$0][slot] }
                 let (pattern, trend) = EmergingPattern.classify(bins: cellBins, z: series, alpha: settings.alpha)
                 guard pattern != .noPattern || hadIncidents else { continue }
-                try writer.append(asOf)
-                try writer.append(cell.col)
-                try writer.append(cell.row)
-                try writer.append(weeks)
-                try writer.append(trend?.tau)
-                try writer.append(trend?.z)
-                try writer.append(trend?.p)
-                try writer.append(pattern.rawValue)
-                try writer.endRow()
+                try emit(Cell(asOf: asOf, col: cell.col, row: cell.row, weeks: weeks, trend: trend, pattern: pattern))
             }
         }
         return (written, row)
+    }
+
+    /// One `emerging_hotspots` row.
+    struct Cell {
+        let asOf: String, col: Int, row: Int, weeks: Int
+        let trend: MannKendall?
+        let pattern: EmergingPattern
+
+        static let layout = CopyLayout<Cell>([
+            .init("as_of_date") { $0.asOf },
+            .init("cell_col") { $0.col },
+            .init("cell_row") { $0.row },
+            .init("weeks") { $0.weeks },
+            .init("mk_tau") { $0.trend?.tau },
+            .init("mk_z") { $0.trend?.z },
+            .init("mk_p") { $0.trend?.p },
+            .init("pattern") { $0.pattern.rawValue },
+        ])
     }
 }

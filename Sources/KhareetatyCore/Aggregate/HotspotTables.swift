@@ -8,7 +8,7 @@ import Postgres
 enum Hotspots {
     /// Layer indices of the study districts as of `asOf`: those with an incident in the `studyDays`
     /// days up to it, or every district.
-    static func studyDistricts(db: PostgresConnection, schema: String, asOf: String, layer: DistrictLayer,
+    static func studyDistricts(db: any Queryable, schema: String, asOf: String, layer: DistrictLayer,
                                settings: AggregateSettings.Hotspot) throws -> Set<Int> {
         guard settings.studyArea == .activeDistricts else { return Set(layer.districts.indices) }
         let codes = Set(try db.query("""
@@ -19,7 +19,7 @@ enum Hotspots {
     }
 
     /// Incident points of local dates [asOf − days + 1, asOf], with how many days back each lies.
-    static func points(db: PostgresConnection, schema: String, asOf: String, days: Int) throws -> [(point: GeoPoint, back: Int)] {
+    static func points(db: Transaction, schema: String, asOf: String, days: Int) throws -> [(point: GeoPoint, back: Int)] {
         var out: [(GeoPoint, Int)] = []
         try db.forEachRow("""
             SELECT lat, lon, $1::date - local_date FROM \(quoteIdentifier(schema)).incidents
@@ -31,7 +31,7 @@ enum Hotspots {
         return out
     }
 
-    static func rebuild(db: PostgresConnection, schema: String, asOf: String, layer: DistrictLayer, settings: AggregateSettings,
+    static func rebuild(db: Transaction, schema: String, asOf: String, layer: DistrictLayer, settings: AggregateSettings,
                         cache: HotspotAnalysis.GridCache) throws -> (cells: Int, grids: [GridRow]) {
         let s = quoteIdentifier(schema)
         try db.query("DELETE FROM \(s).hotspot_cells WHERE as_of_date = $1::date", [asOf])
@@ -48,32 +48,46 @@ enum Hotspots {
             try row.insert(db: db, schema: schema, asOf: asOf)
             rows.append(row)
             let grid = analysis.grid
-            written += try db.withCopy(into: "\(s).hotspot_cells", columns: [
-                "as_of_date", "window_days", "cell_col", "cell_row", "centroid_lat", "centroid_lon", "district_code", "incident_count",
-                "gi_z", "gi_p", "gi_bin", "geometry_geojson",
-            ]) { writer in
+            written += try db.withCopy(into: "\(s).hotspot_cells", layout: Cell.layout) { emit in
                 for (slot, cell) in grid.cells.enumerated() where analysis.counts[slot] > 0 || analysis.bins[slot] != 0 {
                     let (c, r) = cell
-                    let centre = grid.centre(c, r)
                     let ring = [grid.corner(c, r), grid.corner(c + 1, r), grid.corner(c + 1, r + 1), grid.corner(c, r + 1), grid.corner(c, r)]
-                    try writer.append(asOf)
-                    try writer.append(window)
-                    try writer.append(c)
-                    try writer.append(r)
-                    try writer.append(centre.lat)
-                    try writer.append(centre.lon)
-                    try writer.append(mostlyIn(c, r, grid: grid, layer: layer))
-                    try writer.append(Int(analysis.counts[slot]))
-                    try writer.append(analysis.z[slot])
-                    // No analysis (too few incidents): no p-value either.
-                    try writer.append(analysis.status == .ok ? analysis.tails[slot].p : nil)
-                    try writer.append(analysis.bins[slot])
-                    try writer.append(MultiPolygon([Polygon(outer: Ring(ring))]).geoJSON)
-                    try writer.endRow()
+                    try emit(Cell(asOf: asOf, window: window, col: c, row: r, centre: grid.centre(c, r),
+                                  district: mostlyIn(c, r, grid: grid, layer: layer), count: Int(analysis.counts[slot]),
+                                  z: analysis.z[slot],
+                                  // No analysis (too few incidents): no p-value either.
+                                  p: analysis.status == .ok ? analysis.tails[slot].p : nil,
+                                  bin: analysis.bins[slot], geometry: MultiPolygon([Polygon(outer: Ring(ring))]).geoJSON))
                 }
             }
         }
         return (written, rows)
+    }
+
+    /// One `hotspot_cells` row.
+    struct Cell {
+        let asOf: String, window: Int, col: Int, row: Int
+        let centre: GeoPoint
+        let district: String?
+        let count: Int
+        let z: Double, p: Double?
+        let bin: Int
+        let geometry: String
+
+        static let layout = CopyLayout<Cell>([
+            .init("as_of_date") { $0.asOf },
+            .init("window_days") { $0.window },
+            .init("cell_col") { $0.col },
+            .init("cell_row") { $0.row },
+            .init("centroid_lat") { $0.centre.lat },
+            .init("centroid_lon") { $0.centre.lon },
+            .init("district_code") { $0.district },
+            .init("incident_count") { $0.count },
+            .init("gi_z") { $0.z },
+            .init("gi_p") { $0.p },
+            .init("gi_bin") { $0.bin },
+            .init("geometry_geojson") { $0.geometry },
+        ])
     }
 
     /// The district holding most of a cell, by a 3×3 sample of points in it.
@@ -116,7 +130,7 @@ public struct GridRow: Sendable {
             + (stepsWithData.map { ", \($0) steps with data" } ?? "") + "; \(scale.reason)"
     }
 
-    func insert(db: PostgresConnection, schema: String, asOf: String) throws {
+    func insert(db: Transaction, schema: String, asOf: String) throws {
         let n = Double(max(counts.count, 1))
         let mean = counts.reduce(0, +) / n
         let std = max(0, counts.reduce(0) { $0 + $1 * $1 } / n - mean * mean).squareRoot()

@@ -22,7 +22,7 @@ import Postgres
 /// inserting a million rows into B-trees), and a CHECK constraint matching the range lets ATTACH
 /// skip its validation scan. Rows for months that exist are staged apart and INSERTed.
 public final class IncidentStore {
-    let db: PostgresConnection
+    let db: Transaction
     let schema: String
     let runID: String
     private let runUUID: [UInt8]
@@ -38,9 +38,39 @@ public final class IncidentStore {
     private var seen = SeenFilter()
     private var maybeRepeats = 0
 
-    static let incidentColumns = ["incident_id", "occurred_at", "local_date", "category", "lat", "lon", "area_name", "description",
-                                  "updated_at", "district_code", "governorate_code", "geocode_method", "geocode_detail", "flags", "source_file",
-                                  "source_line", "run_id"]
+    /// One `incidents_stage` row: a placed incident, the run, and the two staging columns (`seq`,
+    /// the record's order in the run; `maybe_repeat`, whether its id may have been staged before).
+    struct Staged {
+        let placed: PlacedIncident
+        let run: [UInt8]
+        let seq: Int64
+        let maybeRepeat: Bool
+    }
+
+    /// The stored incident's columns (every column of `incidents`), then the two staging ones.
+    static let stageLayout = BinaryCopyLayout<Staged>([
+        .text("incident_id") { $0.placed.incident.incidentID },
+        .timestamptz("occurred_at") { $0.placed.incident.occurredAt },
+        .date("local_date") { $0.placed.incident.localDay },
+        .text("category") { $0.placed.incident.category },
+        .float8("lat") { $0.placed.incident.lat },
+        .float8("lon") { $0.placed.incident.lon },
+        .text("area_name") { $0.placed.incident.areaName },
+        .text("description") { $0.placed.incident.description },
+        .timestamptz("updated_at") { $0.placed.incident.updatedAt },
+        .text("district_code") { $0.placed.placement.districtCode },
+        .text("governorate_code") { $0.placed.placement.governorateCode },
+        .text("geocode_method") { $0.placed.placement.geocodeMethod.rawValue },
+        .text("geocode_detail") { $0.placed.placement.geocodeDetail },
+        .textArray("flags") { $0.placed.incident.flags.map(\.rawValue) },
+        .text("source_file") { $0.placed.incident.sourceFile },
+        .int4("source_line") { Int32(clamping: $0.placed.incident.sourceLine) },
+        .uuid("run_id") { $0.run },
+        .int8("seq") { $0.seq },
+        .bool("maybe_repeat") { $0.maybeRepeat },
+    ])
+    /// The columns a stored incident has (`incidents`), staging's two left out.
+    static let incidentColumns = stageLayout.names.filter { $0 != "seq" && $0 != "maybe_repeat" }
 
     /// Per input file: loaded incidents, duplicates, unassigned among loaded, loaded by geocode method.
     public struct FileCounts: Sendable {
@@ -51,7 +81,7 @@ public final class IncidentStore {
         public var methods: [String: Int] = [:]
     }
 
-    public init(db: PostgresConnection, schema: String, runID: String) throws {
+    public init(db: Transaction, schema: String, runID: String) throws {
         guard let uuid = BinaryCopyWriter.uuidBytes(runID) else { throw PostgresError(kind: .client, message: "run id \(runID) is not a UUID") }
         self.db = db
         self.schema = schema
@@ -97,36 +127,17 @@ public final class IncidentStore {
         // What this batch stages, per input file (a batch comes from one file: the path is hashed once).
         var file = incidents[0].incident.sourceFile, counts = FileCounts()
         func flushCounts() { staged[file, default: FileCounts()].merge(counts) }
-        try db.withBinaryCopy(into: table("incidents_stage"), columns: Self.incidentColumns + ["seq", "maybe_repeat"]) { writer in
+        try db.withCopy(into: table("incidents_stage"), layout: Self.stageLayout) { emit in
             for placed in incidents {
-                let (incident, place) = (placed.incident, placed.placement)  // plain fields, no key paths, in the hot loop
-                try writer.append(text: incident.incidentID)
-                writer.append(timestamptzEpochSeconds: incident.occurredAt)
-                writer.append(dateDaysSince1970: incident.localDay)
-                try writer.append(text: incident.category)
-                writer.append(float8: incident.lat)
-                writer.append(float8: incident.lon)
-                try writer.append(text: incident.areaName)
-                try writer.append(text: incident.description)
-                writer.append(timestamptzEpochSeconds: incident.updatedAt)
-                try writer.append(text: place.districtCode)
-                try writer.append(text: place.governorateCode)
-                try writer.append(text: place.geocodeMethod.rawValue)
-                try writer.append(text: place.geocodeDetail)
-                try writer.append(textArray: incident.flags.map(\.rawValue))
-                try writer.append(text: incident.sourceFile)
-                writer.append(int4: Int32(clamping: incident.sourceLine))
-                writer.append(uuid: runUUID)
                 seq += 1
-                writer.append(int8: seq)
-                let maybeRepeat = seen.insert(incident.incidentID)
+                let maybeRepeat = seen.insert(placed.incident.incidentID)
                 if maybeRepeat { maybeRepeats += 1 }
-                writer.append(bool: maybeRepeat)
-                try writer.endRow()
-                if incident.sourceFile != file {
+                try emit(Staged(placed: placed, run: runUUID, seq: seq, maybeRepeat: maybeRepeat))
+                if placed.incident.sourceFile != file {
                     flushCounts()
-                    (file, counts) = (incident.sourceFile, FileCounts())
+                    (file, counts) = (placed.incident.sourceFile, FileCounts())
                 }
+                let place = placed.placement
                 counts.add(method: place.geocodeMethod.rawValue, unassigned: place.districtCode == nil, count: 1)
             }
         }
@@ -145,14 +156,19 @@ public final class IncidentStore {
 
     public func reject(_ rejects: [Reject]) throws {
         guard !rejects.isEmpty else { return }
-        try db.withCopy(into: table("incident_rejects"), columns: ["run_id", "source_file", "source_line", "reason_code", "message", "raw"]) { writer in
-            for reject in rejects {
-                try writer.writeRow([runID, reject.sourceFile, String(reject.sourceLine), reject.reason.rawValue,
-                                     reject.message.replacingOccurrences(of: "\0", with: "\u{FFFD}"),
-                                     reject.raw.replacingOccurrences(of: "\0", with: "\u{FFFD}")])
-            }
-        }
+        try db.copy(rejects.lazy.map { (run: self.runID, reject: $0) }, into: table("incident_rejects"), layout: Self.rejectLayout)
     }
+
+    /// An `incident_rejects` row. NUL cannot be stored in PostgreSQL text: the raw record keeps the
+    /// rest of its bytes with U+FFFD in its place.
+    static let rejectLayout = CopyLayout<(run: String, reject: Reject)>([
+        .init("run_id") { $0.run },
+        .init("source_file") { $0.reject.sourceFile },
+        .init("source_line") { $0.reject.sourceLine },
+        .init("reason_code") { $0.reject.reason.rawValue },
+        .init("message") { $0.reject.message.replacingOccurrences(of: "\0", with: "\u{FFFD}") },
+        .init("raw") { $0.reject.raw.replacingOccurrences(of: "\0", with: "\u{FFFD}") },
+    ])
 
     /// The days a run's load touched (a temporary table until the commit): where the daily counts
     /// must be rebuilt (`DailyCounts`, by the run, after `finish`).
@@ -266,5 +282,11 @@ public struct LoadStage: Stage {
     /// Duplicates out, re-sent incidents replaced, staged months into `incidents`.
     public mutating func finish() throws {
         perFile = try store.finish()
+    }
+
+    /// Ends the load without loading: staging dropped, the rejects kept (a run refused for its
+    /// reject ratio records why, and not one incident).
+    public mutating func abandon() throws {
+        try store.discard()
     }
 }

@@ -121,7 +121,7 @@ public struct Backfill {
 
     /// The finish time of the newest succeeded run that loaded incidents: what a chunk's tables
     /// were computed from (nil: nothing loaded yet).
-    static func dataVersion(db: PostgresConnection, schema: String) throws -> String? {
+    static func dataVersion(db: any Queryable, schema: String) throws -> String? {
         try db.query("""
             SELECT max(finished_at)::text FROM \(quoteIdentifier(schema)).pipeline_runs WHERE status = 'succeeded' AND coalesce(rows_loaded, 0) > 0
             """).scalar ?? nil
@@ -129,7 +129,7 @@ public struct Backfill {
 
     /// `district_daily` for the chunk's days, then every derived table as of each of them, in the
     /// caller's transaction.
-    static func recompute(db: PostgresConnection, schema: String, start: Int, end: Int, layer: DistrictLayer, aggregate: AggregateSettings,
+    static func recompute(db: Transaction, schema: String, start: Int, end: Int, layer: DistrictLayer, aggregate: AggregateSettings,
                           cache: HotspotAnalysis.GridCache) throws {
         try db.execute("DROP TABLE IF EXISTS backfill_days")
         try db.query("CREATE TEMPORARY TABLE backfill_days ON COMMIT DROP AS SELECT d::date AS local_date FROM generate_series($1::date, $2::date, interval '1 day') d",

@@ -31,7 +31,7 @@ public struct PipelineRunner {
     public static func isValidDate(_ text: String) -> Bool { text == latest || CivilDate.parseISODate(text) != nil }
 
     /// The last local date with a stored incident, if any (what `--date latest` reports on).
-    public static func latestIncidentDate(db: PostgresConnection, schema: String) throws -> String? {
+    public static func latestIncidentDate(db: any Queryable, schema: String) throws -> String? {
         try db.query("SELECT max(local_date)::text FROM \(quoteIdentifier(schema)).incidents").scalar ?? nil
     }
 
@@ -92,8 +92,8 @@ public struct PipelineRunner {
             try scope.run { try db.withTransaction { db in
                 try Cancellation.check()
                 try DistrictSync.replace(db: db, schema: settings.schema, layer: layer)
-                let store = try IncidentStore(db: db, schema: settings.schema, runID: runID)
-                var load = LoadStage(store: store)  // one for all inputs: its finish comes after the last
+                // One load for all inputs: its finish comes after the last.
+                var load = LoadStage(store: try IncidentStore(db: db, schema: settings.schema, runID: runID))
                 for path in inputs {
                     summary.inputs.append(try ingest(path, layer: layer, load: &load, summary: &summary, logger: logger))
                 }
@@ -111,7 +111,7 @@ public struct PipelineRunner {
                     rejectRatioExceeded = true
                     summary.status = "failed"
                     if dryRun { throw DryRunRollback(summary: summary) }
-                    try store.discard()
+                    try load.abandon()
                     try ledger.finish(db, summary, error: RejectRatioExceeded(summary: summary, limit: pipeline.clean.maxRejectRatio).description)
                     return
                 }
@@ -236,21 +236,21 @@ public struct RejectRatioExceeded: ExitCodeProviding, CustomStringConvertible {
 
 /// Keeps the `districts` table equal to the pipeline's boundary layer.
 enum DistrictSync {
-    static func replace(db: PostgresConnection, schema: String, layer: DistrictLayer) throws {
+    static func replace(db: Transaction, schema: String, layer: DistrictLayer) throws {
         let table = quoteIdentifier(schema) + ".districts"
         try db.execute("DELETE FROM \(table)")
-        try db.withCopy(into: table, columns: ["code", "name", "governorate_code", "governorate_name", "area_km2", "geometry_geojson"]) { writer in
-            for district in layer.districts {
-                try writer.append(district.code)
-                try writer.append(district.name)
-                try writer.append(district.governorateCode)
-                try writer.append(district.governorateName)
-                try writer.append((district.areaKm2 * 1000).rounded() / 1000)
-                try writer.append(district.geometry.geoJSON)
-                try writer.endRow()
-            }
-        }
+        try db.copy(layer.districts, into: table, layout: layout)
     }
+
+    /// A `districts` row from one district of the layer.
+    static let layout = CopyLayout<District>([
+        .init("code") { $0.code },
+        .init("name") { $0.name },
+        .init("governorate_code") { $0.governorateCode },
+        .init("governorate_name") { $0.governorateName },
+        .init("area_km2") { (($0.areaKm2 * 1000).rounded() / 1000) as Double? },
+        .init("geometry_geojson") { $0.geometry.geoJSON },
+    ])
 }
 
 extension BoundaryError: ExitCodeProviding {

@@ -19,7 +19,7 @@ struct RunLedger {
     }
 
     /// The final row, in the run's own transaction: succeeded (error nil) or failed with the reason.
-    func finish(_ db: PostgresConnection, _ summary: RunSummary, error: String?) throws {
+    func finish(_ db: Transaction, _ summary: RunSummary, error: String?) throws {
         func json<T: Encodable>(_ value: T) throws -> String {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.sortedKeys]

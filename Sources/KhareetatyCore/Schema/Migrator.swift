@@ -32,10 +32,12 @@ public struct Migrator {
     private var quotedSchema: String { quoteIdentifier(schema) }
 
     /// Versions applied so far (empty when the schema or its table does not exist yet).
-    public func appliedVersions() throws -> [Int: String] {
-        let exists = try connection.query("SELECT to_regclass($1) IS NOT NULL", [quotedSchema + ".schema_migrations"]).scalar == "t"
+    public func appliedVersions() throws -> [Int: String] { try appliedVersions(connection) }
+
+    private func appliedVersions(_ db: any Queryable) throws -> [Int: String] {
+        let exists = try db.query("SELECT to_regclass($1) IS NOT NULL", [quotedSchema + ".schema_migrations"]).scalar == "t"
         guard exists else { return [:] }
-        let rows = try connection.query("SELECT version, checksum FROM \(quotedSchema).schema_migrations").typedRows
+        let rows = try db.query("SELECT version, checksum FROM \(quotedSchema).schema_migrations").typedRows
         return Dictionary(uniqueKeysWithValues: try rows.map { (try $0.int(0), $0[1] ?? "") })
     }
 
@@ -71,7 +73,7 @@ public struct Migrator {
         for migration in migrations {
             let done = try connection.withTransaction { db -> Bool in
                 try lock(db)
-                let versions = try appliedVersions()
+                let versions = try appliedVersions(db)
                 try verify(applied: versions)
                 if versions[migration.version] != nil { return true }
                 try db.execute("SET LOCAL search_path TO \(quotedSchema)")
@@ -95,7 +97,7 @@ public struct Migrator {
         }
     }
 
-    private func lock(_ db: PostgresConnection) throws {
+    private func lock(_ db: Transaction) throws {
         try db.query("SELECT pg_advisory_xact_lock(hashtext('khareetaty.migrate.' || $1))", [schema])
     }
 }
