@@ -36,7 +36,7 @@ extension PostgresConnection {
     }
 
     /// Starts a COPY, lets `body` send the data, then ends and checks it, or aborts it if `body` throws.
-    private func copy(_ sql: String, _ body: () throws -> Void) throws -> Int {
+    func copy(_ sql: String, _ body: () throws -> Void) throws -> Int {
         let start = PQexec(conn, sql)
         defer { PQclear(start) }
         try check(start, accepting: [PGRES_COPY_IN])

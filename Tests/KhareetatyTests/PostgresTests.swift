@@ -148,9 +148,9 @@ import Testing
                 try tx.copy(rows, into: text, layout: CopyLayout<Row>([
                     .init("id") { $0.id }, .init("label") { $0.label }, .init("score") { $0.score },
                 ]))
-                + tx.withCopy(into: binary, layout: BinaryCopyLayout<Row>([
-                    .int4("id") { Int32($0.id) }, .text("label") { $0.label }, .float8("score") { $0.score },
-                ])) { emit in for row in rows { try emit(row) } }
+                + tx.withCopy(into: binary, layout: BinaryCopyLayout<Row>(columns: ["id", "label", "score"]) { row, w in
+                    try w.int4("id", Int32(row.id)); try w.text("label", row.label); try w.float8("score", row.score)
+                }) { emit in for row in rows { try emit(row) } }
             }
             #expect(written == 2 * rows.count)
             for table in [text, binary] {
@@ -159,6 +159,26 @@ import Testing
                 #expect(stored.map { $0[1] } == rows.map(\.label))
                 #expect(try stored.map { $0[2] == nil ? nil : try $0.double(2) } == rows.map(\.score))
             }
+        }
+    }
+
+    /// A binary layout whose appends do not follow its column list fails on the first row, before
+    /// the server sees a byte of it, and the COPY leaves nothing.
+    @Test func aBinaryLayoutWritingAnotherColumnFailsOnItsFirstRow() throws {
+        try withScratchSchema { db, schema in
+            let t = quoteIdentifier(schema) + ".b"
+            try db.execute("CREATE TABLE \(t) (a int, b int)")
+            let swapped = BinaryCopyLayout<Int>(columns: ["a", "b"]) { n, w in try w.int4("b", Int32(n)); try w.int4("a", 0) }
+            let short = BinaryCopyLayout<Int>(columns: ["a", "b"]) { n, w in try w.int4("a", Int32(n)) }
+            for layout in [swapped, short] {
+                do {
+                    try db.withTransaction { tx in try tx.withCopy(into: t, layout: layout) { emit in try emit(1) } }
+                    Issue.record("a layout that does not follow its columns was written")
+                } catch let error as PostgresError {
+                    #expect(error.kind == .client && error.message.contains("COPY layout"), "\(error)")
+                }
+            }
+            #expect(try db.query("SELECT count(*) FROM \(t)").scalar == "0")
         }
     }
 

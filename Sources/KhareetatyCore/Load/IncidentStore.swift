@@ -48,27 +48,32 @@ public final class IncidentStore {
     }
 
     /// The stored incident's columns (every column of `incidents`), then the two staging ones.
-    static let stageLayout = BinaryCopyLayout<Staged>([
-        .text("incident_id") { $0.placed.incident.incidentID },
-        .timestamptz("occurred_at") { $0.placed.incident.occurredAt },
-        .date("local_date") { $0.placed.incident.localDay },
-        .text("category") { $0.placed.incident.category },
-        .float8("lat") { $0.placed.incident.lat },
-        .float8("lon") { $0.placed.incident.lon },
-        .text("area_name") { $0.placed.incident.areaName },
-        .text("description") { $0.placed.incident.description },
-        .timestamptz("updated_at") { $0.placed.incident.updatedAt },
-        .text("district_code") { $0.placed.placement.districtCode },
-        .text("governorate_code") { $0.placed.placement.governorateCode },
-        .text("geocode_method") { $0.placed.placement.geocodeMethod.rawValue },
-        .text("geocode_detail") { $0.placed.placement.geocodeDetail },
-        .textArray("flags") { $0.placed.incident.flags.map(\.rawValue) },
-        .text("source_file") { $0.placed.incident.sourceFile },
-        .int4("source_line") { Int32(clamping: $0.placed.incident.sourceLine) },
-        .uuid("run_id") { $0.run },
-        .int8("seq") { $0.seq },
-        .bool("maybe_repeat") { $0.maybeRepeat },
-    ])
+    static let stageLayout = BinaryCopyLayout<Staged>(columns: [
+        "incident_id", "occurred_at", "local_date", "category", "lat", "lon", "area_name", "description", "updated_at",
+        "district_code", "governorate_code", "geocode_method", "geocode_detail", "flags", "source_file", "source_line", "run_id",
+        "seq", "maybe_repeat",
+    ]) { row, w in
+        let (incident, place) = (row.placed.incident, row.placed.placement)  // plain fields, no key paths, in the hot loop
+        try w.text("incident_id", incident.incidentID)
+        try w.timestamptz("occurred_at", incident.occurredAt)
+        try w.date("local_date", incident.localDay)
+        try w.text("category", incident.category)
+        try w.float8("lat", incident.lat)
+        try w.float8("lon", incident.lon)
+        try w.text("area_name", incident.areaName)
+        try w.text("description", incident.description)
+        try w.timestamptz("updated_at", incident.updatedAt)
+        try w.text("district_code", place.districtCode)
+        try w.text("governorate_code", place.governorateCode)
+        try w.text("geocode_method", place.geocodeMethod.rawValue)
+        try w.text("geocode_detail", place.geocodeDetail)
+        try w.textArray("flags", incident.flags.map(\.rawValue))
+        try w.text("source_file", incident.sourceFile)
+        try w.int4("source_line", Int32(clamping: incident.sourceLine))
+        try w.uuid("run_id", row.run)
+        try w.int8("seq", row.seq)
+        try w.bool("maybe_repeat", row.maybeRepeat)
+    }
     /// The columns a stored incident has (`incidents`), staging's two left out.
     static let incidentColumns = stageLayout.names.filter { $0 != "seq" && $0 != "maybe_repeat" }
 
