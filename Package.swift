@@ -5,7 +5,7 @@ import PackageDescription
 //   Postgres        — the only code that touches libpq (PGconn*/PGresult* never leave it)
 //   Geo             — geometry kernel: polygons, point-in-polygon, GeoJSON, projection
 //   Analytics       — statistics kernels: Mann-Kendall, Gi* and its inference, the hot-spot grid; no database
-//   Readers         — the only code that touches libcsv, libxml2, zlib, libcrypto: CSV, XML, KML, input files
+//   Readers         — the only code that touches libcsv, libxml2, zlib, libcrypto, strptime: CSV, XML, KML, input files
 //   KhareetatyCore  — config, pipeline stages (ingest → clean → geocode → aggregate → load),
 //                     migrations, runs, checks. Everything the CLI does lives here.
 //   khareetaty      — thin swift-argument-parser shell over KhareetatyCore
@@ -46,6 +46,10 @@ let package = Package(
             pkgConfig: "libcrypto",
             providers: [.apt(["libssl-dev"])]
         ),
+        // The C library's strptime (glibc hides its declaration from Swift's Glibc module).
+        .systemLibrary(
+            name: "CStrptime"
+        ),
         .systemLibrary(
             name: "CLibXML2",
             pkgConfig: "libxml-2.0",
@@ -65,11 +69,12 @@ let package = Package(
             name: "Analytics",
             dependencies: ["Geo"]
         ),
-        // The only importer of the C readers (libcsv, libxml2, zlib, libcrypto): CSV, XML feeds,
-        // KML, input files and their fingerprints. C pointers never leave it.
+        // The only importer of the C readers (libcsv, libxml2, zlib, libcrypto, the C library's
+        // strptime): CSV, XML feeds, KML, input files and their fingerprints, timestamp formats.
+        // C pointers never leave it.
         .target(
             name: "Readers",
-            dependencies: ["Geo", "CLibCSV", "CLibXML2", "CZlib", "CLibCrypto"]
+            dependencies: ["Geo", "CLibCSV", "CLibXML2", "CZlib", "CLibCrypto", "CStrptime"]
         ),
         // Migrations are .sql files (Sources/KhareetatyCore/Schema/sql), compiled into the binary by
         // this build-tool plugin and its tool: no resource bundle to ship beside the executable.

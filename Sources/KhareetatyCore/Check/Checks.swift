@@ -89,6 +89,7 @@ public struct Checks {
     private func privileges(_ db: PostgresConnection) throws -> Result {
         let needs: [(String, String)] = [
             ("incidents", "SELECT,INSERT,DELETE"), ("incident_rejects", "INSERT"), ("district_daily", "SELECT,INSERT,DELETE"),
+            ("district_monthly", "SELECT,INSERT,DELETE"),
             ("districts", "SELECT,INSERT,DELETE"), ("pipeline_runs", "SELECT,INSERT,UPDATE"), ("district_trends", "SELECT,INSERT,DELETE"),
             ("hotspot_grids", "INSERT,DELETE"), ("hotspot_cells", "INSERT,DELETE"), ("emerging_hotspots", "INSERT,DELETE"),
             ("backfill_chunks", "SELECT,INSERT,UPDATE"),

@@ -18,36 +18,54 @@ public struct CleanStage: Stage {
     /// Category text as exported → canonical code (nil: unknown). Exports repeat a handful of
     /// spellings millions of times; normalising each one once is enough.
     private let categoryCodes = CategoryCodeCache()
+    private let identity: IdentityRule
     private let idHashIndexes: [Int]
+    /// Column index of the time-of-day column joined to occurred_at's date; -1: none.
+    private let occurredTimeIndex: Int
     private let columnCount: Int
     private let timestamps: TimestampParser
     private let rules: CleanRules
     /// Latest acceptable instant: the run's start plus the future tolerance.
     private let latestAllowed: Int64
+    /// The file's name, for ids made from the record's place (`dedup: none`).
+    private let fileName: String
+    /// Canonical field → the header name used for it in this file (of its aliases, the first present).
+    public let chosenColumns: [String: String]
 
     /// Fails if the export's header lacks a mapped column (a configuration/data mismatch). The
     /// message never quotes the header: a file without one has a data row there, and the error
     /// lands in the ledger, which the reader role can read. `rulesSource` names where the mapping
     /// comes from (the pipeline file), for the message.
-    public init(columns: [CanonicalField: String], idHashColumns: [String], rules: CleanRules, timeZone: TimeZone,
+    public init(mapping: ColumnMapping, rules: CleanRules, timeZone: TimeZone,
                 header: [String], file: String, rulesSource: String, now: Date = Date()) throws {
-        func index(of column: String, for purpose: String) throws -> Int {
-            guard let index = header.firstIndex(of: column) else {
-                throw InputError(file: file, line: 1, field: column,
-                                 problem: "the header (\(header.count) columns) has no column \"\(column)\" (\(purpose) in \(rulesSource))")
-            }
-            return index
+        func index(of names: [String], for purpose: String) throws -> (Int, String) {
+            for name in names { if let index = header.firstIndex(of: name) { return (index, name) } }
+            let listed = names.map { "\"\($0)\"" }.joined(separator: " or ")
+            throw InputError(file: file, line: 1, field: names.first ?? "",
+                             problem: "the header (\(header.count) columns) has no column \(listed) (\(purpose) in \(rulesSource))")
         }
-        var indexes: [CanonicalField: Int] = [:]
-        for (field, column) in columns {
-            indexes[field] = try index(of: column, for: "mapped to \(field.rawValue)")
+        var indexes: [CanonicalField: Int] = [:], chosen: [String: String] = [:]
+        for (field, names) in mapping.fields {
+            let (i, name) = try index(of: names, for: "mapped to \(field.rawValue)")
+            indexes[field] = i
+            chosen[field.rawValue] = name
+        }
+        if !mapping.occurredTime.isEmpty {
+            let (i, name) = try index(of: mapping.occurredTime, for: "the time of occurred_at")
+            occurredTimeIndex = i
+            chosen["occurred_at.time"] = name
+        } else {
+            occurredTimeIndex = -1
         }
         slots = CanonicalField.allCases.map { indexes[$0] ?? -1 }
-        idHashIndexes = try idHashColumns.map { try index(of: $0, for: "listed in id_hash") }
+        identity = mapping.identity
+        idHashIndexes = try mapping.identity.hashColumns.map { try index(of: [$0], for: "listed in \(mapping.identity.key)").0 }
+        chosenColumns = chosen
         columnCount = header.count
         self.rules = rules
         timestamps = TimestampParser(timeZone: timeZone, formats: rules.timestampFormats)
         latestAllowed = Int64(now.timeIntervalSince1970) + rules.futureToleranceSeconds
+        fileName = (file as NSString).lastPathComponent
     }
 
     public mutating func process(_ batch: [RawRecord]) throws -> IncidentBatch {
@@ -85,21 +103,48 @@ public struct CleanStage: Stage {
         if case .transcoded = record.encoding { flags.append(.transcoded) }
 
         let id: String
-        if idHashIndexes.isEmpty {
-            guard let given = value(.incidentID) else { return reject(.missingID, "field incident_id is empty") }
-            guard given.utf8.count <= Self.maxIDBytes else {
-                return reject(.idTooLong, "field incident_id is \(given.utf8.count) bytes long; at most \(Self.maxIDBytes) are allowed")
-            }
-            id = given
-        } else {
+        func hashedID() -> String {
             // Unit separator between values, so ("ab","c") and ("a","bc") differ.
             let key = idHashIndexes.map { Self.normalizedText(record.fields[$0]) }.joined(separator: "\u{1F}")
-            id = "h" + SHA256.hash(Data(key.utf8)).prefix(16).hex
+            return "h" + SHA256.hash(Data(key.utf8)).prefix(16).hex
+        }
+        switch identity {
+        case .column, .columnElseHash:
+            if let given = value(.incidentID) {
+                guard given.utf8.count <= Self.maxIDBytes else {
+                    return reject(.idTooLong, "field incident_id is \(given.utf8.count) bytes long; at most \(Self.maxIDBytes) are allowed")
+                }
+                id = given
+            } else if case .columnElseHash = identity {
+                id = hashedID()
+            } else {
+                return reject(.missingID, "field incident_id is empty")
+            }
+        case .hash:
+            id = hashedID()
+        case .record:
+            let place = "\(fileName)#\(record.sourceLine)"
+            id = place.utf8.count <= Self.maxIDBytes ? place : "r" + SHA256.hash(Data(place.utf8)).prefix(16).hex
         }
 
         guard let occurredText = value(.occurredAt) else { return reject(.badTimestamp, "field occurred_at is empty") }
-        guard let occurredAt = timestamps.parse(Substring(occurredText)) else {
-            return reject(.badTimestamp, "field occurred_at: \"\(occurredText)\" matches none of the formats \(describe(rules.timestampFormats))")
+        let occurredAt: Int64, precision: TimePrecision
+        if occurredTimeIndex >= 0 {
+            // The date from its column, the time of day from another.
+            guard let day = timestamps.parseDay(Substring(occurredText)) else {
+                return reject(.badTimestamp, "field occurred_at: \"\(occurredText)\" is not a date in any of the formats \(describe(rules.timestampFormats))")
+            }
+            let timeText = Self.normalizedText(record.fields[occurredTimeIndex])
+            guard let seconds = timeText.isEmpty ? 0 : TimestampParser.secondsOfDay(Substring(timeText)) else {
+                return reject(.badTimestamp, "field occurred_at (time): \"\(timeText)\" is not a time of day (H, HH, HHMM, H:MM or H:MM:SS, optional AM/PM)")
+            }
+            if timeText.isEmpty { flags.append(.noTimeOfDay) }
+            (occurredAt, precision) = (timestamps.instant(day: day, secondsOfDay: seconds), .day)
+        } else {
+            guard let parsed = timestamps.parseWithPrecision(Substring(occurredText)) else {
+                return reject(.badTimestamp, "field occurred_at: \"\(occurredText)\" matches none of the formats \(describe(rules.timestampFormats))")
+            }
+            (occurredAt, precision) = parsed
         }
         guard Self.representable.contains(occurredAt) else {
             return reject(.timestampOutOfRange, "field occurred_at: \(occurredText) is outside the years 0001–9999")
@@ -156,6 +201,7 @@ public struct CleanStage: Stage {
             incidentID: id, occurredAt: occurredAt, localDay: localDay, category: category,
             lat: lat, lon: lon, areaName: value(.areaName), description: value(.description),
             updatedAt: updatedAt, sourceFile: record.sourceFile, sourceLine: record.sourceLine)
+        incident.precision = precision
         incident.flags = flags
         return .success(incident)
     }
@@ -175,14 +221,7 @@ public struct CleanStage: Stage {
     }
 
     private func describe(_ formats: [TimestampFormat]) -> String {
-        formats.map {
-            switch $0 {
-            case .iso8601: return "iso8601"
-            case .epochSeconds: return "epoch_seconds"
-            case .epochMillis: return "epoch_millis"
-            case .pattern(let p): return p
-            }
-        }.joined(separator: ", ")
+        formats.map(\.name).joined(separator: ", ")
     }
 
     /// Trimmed, control characters (C0, DEL, C1: tabs, newlines, NUL…) replaced by a space so

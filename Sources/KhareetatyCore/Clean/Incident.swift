@@ -28,6 +28,10 @@ public struct Incident: Sendable {
     public var sourceFile: String
     public var sourceLine: Int
 
+    /// Whether the export gave the day (`day`) or only the month (`month`: `localDay` is the
+    /// month's first day, and the incident stays out of every day-level output).
+    public var precision: TimePrecision = .day
+
     /// Repairs and substitutions the clean stage made (stored, and counted in the summary).
     public var flags: [IncidentFlag] = []
 }
@@ -80,6 +84,8 @@ public enum IncidentFlag: String, Sendable, CaseIterable {
     case unknownCategory = "unknown_category"
     /// Some field was not UTF-8 and was transcoded from the pipeline's legacy encoding.
     case transcoded
+    /// The time column (`columns.occurred_at.time`) was blank: the incident is at local midnight.
+    case noTimeOfDay = "no_time_of_day"
 }
 
 /// Why a record was not loaded. Codes are stable: dashboards and alerts key on them.

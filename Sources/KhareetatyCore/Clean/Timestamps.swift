@@ -1,4 +1,5 @@
 import Foundation
+import Readers
 
 /// Civil-date arithmetic without Calendar (hot path): Howard Hinnant's days_from_civil.
 public enum CivilDate {
@@ -40,6 +41,14 @@ public enum CivilDate {
         return isoDate(days: Int(today) - 1)
     }
 
+    static func daysInMonth(_ year: Int, _ month: Int) -> Int {
+        switch month {
+        case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
+    }
+
     static func isoDate(days: Int) -> String {
         let (y, m, d) = civil(days: days)
         return String(format: "%04d-%02d-%02d", y, m, d)
@@ -54,11 +63,14 @@ public enum CivilDate {
 
 /// Parses the timestamp shapes a pipeline accepts (tried in order): ISO 8601
 /// `YYYY-MM-DD[T| ]HH:MM[:SS[.fff]]` with an optional `Z` or `±HH[:MM]` offset or a bare date,
-/// epoch seconds or milliseconds, and fixed patterns such as `dd/MM/yyyy HH:mm`.
-/// A timestamp without an offset is local time in the pipeline's zone.
+/// epoch seconds or milliseconds, and C `strptime` formats such as `%d/%m/%Y %H:%M` (glibc's
+/// parser: unpadded fields, any literal, `%z` offsets). A timestamp without an offset is local
+/// time in the pipeline's zone.
 struct TimestampParser {
     let timeZone: TimeZone
-    var formats: [TimestampFormat] = [.iso8601]
+    let formats: [TimestampFormat]
+    /// Per format: what strptime needs, prepared once (nil for the hand-parsed formats).
+    private let prepared: [StrptimeFormat?]
     /// The zone's offset when it never changes (Asia/Kuwait: +3, no daylight saving): then no
     /// per-record time-zone lookup is needed, which is both the hot path and, in Foundation on
     /// Linux, a per-thread cache that grows with every distinct instant asked about.
@@ -67,6 +79,10 @@ struct TimestampParser {
     init(timeZone: TimeZone, formats: [TimestampFormat] = [.iso8601]) {
         self.timeZone = timeZone
         self.formats = formats
+        prepared = formats.map { format in
+            guard case .strptime(let text) = format else { return nil }
+            return StrptimeFormat(text)
+        }
         let probes = [0.0, 946_684_800, 1_577_836_800, Date().timeIntervalSince1970].map { timeZone.secondsFromGMT(for: Date(timeIntervalSince1970: $0)) }
         let noTransitions = timeZone.nextDaylightSavingTimeTransition(after: Date(timeIntervalSince1970: 0)) == nil
         fixedOffset = noTransitions && Set(probes).count == 1 ? Int64(probes[0]) : nil
@@ -79,58 +95,95 @@ struct TimestampParser {
     }
 
     /// Epoch seconds (UTC), or nil when the text matches none of the formats.
-    func parse(_ text: Substring) -> Int64? {
-        for format in formats {
+    func parse(_ text: Substring) -> Int64? { parseWithPrecision(text)?.seconds }
+
+    /// Epoch seconds (UTC) and how precise the text was: a month-only format gives the first
+    /// instant of the month, local time, and `.month`.
+    func parseWithPrecision(_ text: Substring) -> (seconds: Int64, precision: TimePrecision)? {
+        for (index, format) in formats.enumerated() {
             let parsed: Int64?
             switch format {
             case .iso8601: parsed = parseISO(text)
             case .epochSeconds: parsed = parseEpoch(text, divisor: 1)
             case .epochMillis: parsed = parseEpoch(text, divisor: 1000)
-            case .pattern(let pattern): parsed = parsePattern(text, pattern)
+            case .strptime:
+                guard let prepared = prepared[index], let fields = prepared.parse(text), let wall = Self.wall(fields) else { continue }
+                return (fields.offsetSeconds.map { wall - Int64($0) } ?? localToUTC(wall), fields.day == nil ? .month : .day)
             }
-            if let parsed { return parsed }
+            if let parsed { return (parsed, .day) }
         }
         return nil
+    }
+
+    /// Days since 1970-01-01 of the calendar date `text` names (its time of day, if any, left
+    /// aside), by the pipeline's formats: for a date column whose time is in another column.
+    func parseDay(_ text: Substring) -> Int? {
+        for (index, format) in formats.enumerated() {
+            switch format {
+            case .iso8601:
+                guard let seconds = parseISO(text.prefix(10) + ""), text.count >= 10 else { continue }
+                return Int(localDay(of: seconds))
+            case .epochSeconds, .epochMillis:
+                guard let seconds = parseEpoch(text, divisor: format == .epochSeconds ? 1 : 1000) else { continue }
+                return Int(localDay(of: seconds))
+            case .strptime:
+                guard let prepared = prepared[index], let fields = prepared.parse(text), let day = fields.day,
+                      Self.wall(fields) != nil else { continue }
+                return CivilDate.days(year: fields.year, month: fields.month, day: day)
+            }
+        }
+        return nil
+    }
+
+    /// Wall-clock seconds of strptime's fields (a month-only date: its first day), or nil when
+    /// the date does not exist (31 February) or a field is out of range.
+    private static func wall(_ f: StrptimeFormat.Fields) -> Int64? {
+        let day = f.day ?? 1
+        guard (1...12).contains(f.month), day >= 1, day <= CivilDate.daysInMonth(f.year, f.month),
+              (0...23).contains(f.hour), (0...59).contains(f.minute), (0...60).contains(f.second) else { return nil }
+        return Int64(CivilDate.days(year: f.year, month: f.month, day: day)) * 86_400
+            + Int64(f.hour * 3600 + f.minute * 60 + min(f.second, 59))
+    }
+
+    /// Local wall-clock `day` plus `secondsOfDay` → UTC epoch seconds.
+    func instant(day: Int, secondsOfDay: Int) -> Int64 {
+        localToUTC(Int64(day) * 86_400 + Int64(secondsOfDay))
+    }
+
+    /// A time of day from its own column: `H`, `HH` (an hour), `HMM`/`HHMM` (military time),
+    /// `H:MM`, `H:MM:SS`, each with an optional `AM`/`PM`. Seconds since midnight, or nil.
+    static func secondsOfDay(_ text: Substring) -> Int? {
+        var body = text.trimmingCharacters(in: .whitespaces).uppercased()
+        var pm: Bool?
+        if body.hasSuffix("AM") || body.hasSuffix("PM") {
+            pm = body.hasSuffix("PM")
+            body = String(body.dropLast(2)).trimmingCharacters(in: .whitespaces)
+        }
+        var h = 0, m = 0, sec = 0
+        let parts = body.split(separator: ":", omittingEmptySubsequences: false)
+        guard (1...3).contains(parts.count), parts.allSatisfy({ !$0.isEmpty && $0.count <= 4 && $0.allSatisfy(\.isASCII) && $0.allSatisfy(\.isNumber) }) else { return nil }
+        if parts.count == 1 {
+            let digits = parts[0]
+            switch digits.count {
+            case 1, 2: h = Int(digits)!
+            default: h = Int(digits.dropLast(2))!; m = Int(digits.suffix(2))!
+            }
+        } else {
+            guard parts.dropFirst().allSatisfy({ $0.count == 2 }), parts[0].count <= 2 else { return nil }
+            h = Int(parts[0])!; m = Int(parts[1])!
+            if parts.count == 3 { sec = Int(parts[2])! }
+        }
+        if let pm {
+            guard (1...12).contains(h) else { return nil }
+            h = h % 12 + (pm ? 12 : 0)
+        }
+        guard h <= 23, m <= 59, sec <= 59 else { return nil }
+        return h * 3600 + m * 60 + sec
     }
 
     private func parseEpoch(_ text: Substring, divisor: Int64) -> Int64? {
         guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }), let value = Int64(text) else { return nil }
         return value / divisor
-    }
-
-    /// A fixed pattern: `yyyy`, `MM`, `dd`, `HH`, `mm`, `ss` are digits; anything else is literal.
-    private func parsePattern(_ text: Substring, _ pattern: String) -> Int64? {
-        let b = Array(text.utf8), p = Array(pattern.utf8)
-        guard b.count == p.count else { return nil }
-        var year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0
-        var i = 0
-        while i < p.count {
-            func run(_ letter: UInt8) -> Int { var n = 0; while i + n < p.count, p[i + n] == letter { n += 1 }; return n }
-            let letter = p[i]
-            if "yMdHms".utf8.contains(letter) {
-                let n = run(letter)
-                var value = 0
-                for k in i..<(i + n) {
-                    guard b[k] >= 48, b[k] <= 57 else { return nil }
-                    value = value * 10 + Int(b[k] - 48)
-                }
-                switch letter {
-                case UInt8(ascii: "y"): year = value
-                case UInt8(ascii: "M"): month = value
-                case UInt8(ascii: "d"): day = value
-                case UInt8(ascii: "H"): hour = value
-                case UInt8(ascii: "m"): minute = value
-                default: second = value
-                }
-                i += n
-            } else {
-                guard b[i] == letter else { return nil }
-                i += 1
-            }
-        }
-        guard (1...12).contains(month), day >= 1, day <= daysInMonth(year, month), hour <= 23, minute <= 59, second <= 59 else { return nil }
-        let wall = Int64(CivilDate.days(year: year, month: month, day: day)) * 86_400 + Int64(hour * 3600 + minute * 60 + second)
-        return localToUTC(wall)
     }
 
     /// Wall-clock seconds in the pipeline's zone → UTC epoch seconds. The offset is looked up at
@@ -192,11 +245,6 @@ struct TimestampParser {
         return Int32((local >= 0 ? local : local - 86_399) / 86_400)
     }
 
-    private func daysInMonth(_ year: Int, _ month: Int) -> Int {
-        switch month {
-        case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
-        case 4, 6, 9, 11: return 30
-        default: return 31
-        }
-    }
+    private func daysInMonth(_ year: Int, _ month: Int) -> Int { CivilDate.daysInMonth(year, month) }
 }
+

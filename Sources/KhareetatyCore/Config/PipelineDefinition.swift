@@ -42,16 +42,18 @@ public struct PipelineDefinition: Sendable {
     public var delimiter: UInt8
     /// Tried when a field is not valid UTF-8; nil: such records are rejected.
     public var legacyEncoding: LegacyEncoding?
-    /// Canonical field → header name in a CSV export (XML feeds use the canonical names).
-    public var columns: [Field: String]
+    /// How a CSV export's columns map to the canonical fields, and how ids are made (XML feeds
+    /// use the canonical names).
+    public var mapping: ColumnMapping
 
-    /// The mapping for one input: the pipeline's for CSV, the canonical names for XML.
-    func columns(for input: String) -> [Field: String] {
-        guard format.resolved(for: input) == .xml else { return columns }
-        return Dictionary(uniqueKeysWithValues: Field.allCases.map { ($0, $0.rawValue) })
+    /// The mapping for one input: the pipeline's for CSV, the canonical names for XML (with the
+    /// pipeline's id rule where it needs no columns).
+    func mapping(for input: String) -> ColumnMapping {
+        guard format.resolved(for: input) == .xml else { return mapping }
+        var canonical = ColumnMapping.canonical
+        if mapping.identity == .record { canonical.identity = .record }
+        return canonical
     }
-    /// When the export has no id column: the id is a hash of these columns' values.
-    public var idHashColumns: [String]
     public var boundaries: Boundaries
     public var clean: CleanRules
     /// The `aggregate:` section.
@@ -123,19 +125,11 @@ public struct PipelineDefinition: Sendable {
             legacyEncoding = legacy
         }
 
-        var columns: [Field: String] = [:]
-        for key in doc.keys(under: "columns.") {
-            let fieldName = String(key.dropFirst("columns.".count))
-            guard let field = Field(rawValue: fieldName) else { continue }  // left for rejectUnknownKeys
-            columns[field] = try doc.scalar(key)?.value
-        }
-        let idHashColumns = doc.list("id_hash")?.values ?? []
-        if !idHashColumns.isEmpty && columns[.incidentID] != nil {
-            throw ConfigError(key: "id_hash", value: idHashColumns.joined(separator: ", "), source: path, problem: "give either columns.incident_id or id_hash, not both")
-        }
+        let mapping = try Self.columnMapping(doc, path: path)
         // XML feeds use the canonical names; a column mapping is needed as soon as one input is CSV.
         if inputList.map(resolve).contains(where: { format.resolved(for: $0) == .csv }) {
-            for field in Field.allCases where field.required && columns[field] == nil && !(field == .incidentID && !idHashColumns.isEmpty) {
+            for field in Field.allCases where field.required && mapping.fields[field] == nil
+                && !(field == .incidentID && mapping.identity != .column) {
                 throw ConfigError(key: "columns.\(field.rawValue)", value: nil, source: path, problem: "required: the export's header name for \(field.rawValue)")
             }
         }
@@ -192,18 +186,82 @@ public struct PipelineDefinition: Sendable {
             guard let fdr = Bool(text) else { throw ConfigError(key: "aggregate.fdr", value: text, source: source, problem: "allowed: true, false") }
             aggregate.fdr = fdr
         }
-        try doc.rejectUnknownKeys(known: ["name", "timezone", "inputs", "format", "encoding", "csv.delimiter", "id_hash",
+        try doc.rejectUnknownKeys(known: ["name", "timezone", "inputs", "format", "encoding", "csv.delimiter", "id_hash", "id_hash_fallback", "dedup",
+                                          "columns.occurred_at.date", "columns.occurred_at.time",
                                           "boundaries.districts", "boundaries.district_code",
                                           "boundaries.district_name", "boundaries.governorates", "boundaries.governorate_code",
                                           "boundaries.governorate_name", "geocode.aliases", "geocode.nearest_metres", "aggregate.trend_weeks",
                                           "aggregate.alpha", "aggregate.hotspot_windows", "aggregate.fdr", "aggregate.tables"] + Self.hotspotKeys + Field.allCases.map { "columns.\($0.rawValue)" } + Self.cleanKeys)
         var definition = PipelineDefinition(path: path, name: name, timeZone: timeZone, inputs: inputList.map(resolve), format: format,
-                                            delimiter: delimiter, legacyEncoding: legacyEncoding, columns: columns, idHashColumns: idHashColumns,
+                                            delimiter: delimiter, legacyEncoding: legacyEncoding, mapping: mapping,
                                             boundaries: boundaries, clean: clean)
         definition.aggregate = aggregate
         definition.ruleFiles = [boundaries.districtsFile, boundaries.governoratesFile, boundaries.aliasesFile,
                                 try doc.scalar("clean.categories").map { resolve($0.value) }].compactMap { $0 }
         return definition
+    }
+
+    /// `columns:` (each field a header name or a list of them, the first present wins;
+    /// `occurred_at` may be `{date: …, time: …}`), `id_hash`, `id_hash_fallback` and `dedup`.
+    private static func columnMapping(_ doc: SettingsDocument, path: String) throws -> ColumnMapping {
+        func names(_ key: String) throws -> [String]? {
+            guard let (values, source) = doc.list(key) else { return nil }
+            let names = values.map { $0.trimmingCharacters(in: .whitespaces) }
+            guard !names.isEmpty, !names.contains(where: \.isEmpty), Set(names).count == names.count else {
+                throw ConfigError(key: key, value: values.joined(separator: ", "), source: source,
+                                  problem: "allowed: a header name, or a list of header names without blanks or repeats (the first present in a file wins)")
+            }
+            return names
+        }
+        var fields: [Field: [String]] = [:]
+        for field in Field.allCases {
+            if let list = try names("columns.\(field.rawValue)") { fields[field] = list }
+        }
+        var occurredTime: [String] = []
+        if let date = try names("columns.occurred_at.date") {
+            guard fields[.occurredAt] == nil else {
+                throw ConfigError(key: "columns.occurred_at", value: nil, source: path, problem: "give either a column (or list) or {date: …, time: …}, not both")
+            }
+            fields[.occurredAt] = date
+            guard let time = try names("columns.occurred_at.time") else {
+                throw ConfigError(key: "columns.occurred_at.time", value: nil, source: path, problem: "required with columns.occurred_at.date: the time (or hour) column")
+            }
+            occurredTime = time
+        } else if doc.list("columns.occurred_at.time") != nil {
+            throw ConfigError(key: "columns.occurred_at.date", value: nil, source: path, problem: "required with columns.occurred_at.time: the date column")
+        }
+
+        let hash = try names("id_hash"), fallback = try names("id_hash_fallback")
+        let dedup = try doc.scalar("dedup")
+        var identity = IdentityRule.column
+        if let (text, source) = dedup {
+            guard text == "none" || text == "latest" else {
+                throw ConfigError(key: "dedup", value: text, source: source,
+                                  problem: "allowed: latest (records sharing an id are one incident, the latest wins), none (every record is its own incident)")
+            }
+            if text == "none" {
+                guard fields[.incidentID] == nil, hash == nil, fallback == nil else {
+                    throw ConfigError(key: "dedup", value: text, source: source,
+                                      problem: "dedup: none makes every record its own incident (its id is file#line): remove columns.incident_id, id_hash and id_hash_fallback")
+                }
+                identity = .record
+            }
+        }
+        if let hash {
+            guard fields[.incidentID] == nil, fallback == nil else {
+                throw ConfigError(key: "id_hash", value: hash.joined(separator: ", "), source: path,
+                                  problem: "give one of columns.incident_id, id_hash or id_hash_fallback (with columns.incident_id)")
+            }
+            identity = .hash(hash)
+        }
+        if let fallback {
+            guard fields[.incidentID] != nil else {
+                throw ConfigError(key: "id_hash_fallback", value: fallback.joined(separator: ", "), source: path,
+                                  problem: "needs columns.incident_id: the id where it has a value, else a hash of these columns")
+            }
+            identity = .columnElseHash(fallback)
+        }
+        return ColumnMapping(fields: fields, occurredTime: occurredTime, identity: identity)
     }
 
     static let hotspotKeys = ["aggregate.history_start", "aggregate.hotspot_cell_m", "aggregate.hotspot_cell_min_m", "aggregate.hotspot_cell_max_m",
@@ -255,7 +313,8 @@ public struct PipelineDefinition: Sendable {
         if let (formats, _) = doc.list("clean.timestamp_formats") {
             rules.timestampFormats = try formats.map { text in
                 guard let format = TimestampFormat(text) else {
-                    throw invalid("clean.timestamp_formats", text, "iso8601, epoch_seconds, epoch_millis, or a pattern of yyyy MM dd HH mm ss such as dd/MM/yyyy HH:mm")
+                    throw invalid("clean.timestamp_formats", text, "iso8601, epoch_seconds, epoch_millis, or a strptime format with a year and a month, "
+                                  + "such as %d/%m/%Y %H:%M, %Y/%m/%d %H:%M:%S%z or %Y-%m (month only); directives: %Y %y %m %b %B %d %e %H %I %p %M %S %z %T %R %D %F %a %A %%")
                 }
                 return format
             }
@@ -300,7 +359,7 @@ public struct PipelineDefinition: Sendable {
 extension CleanStage {
     /// The clean stage of a pipeline, for one input with this header.
     public init(pipeline: PipelineDefinition, header: [String], file: String, now: Date = Date()) throws {
-        try self.init(columns: pipeline.columns(for: file), idHashColumns: pipeline.idHashColumns, rules: pipeline.clean,
+        try self.init(mapping: pipeline.mapping(for: file), rules: pipeline.clean,
                       timeZone: pipeline.timeZone, header: header, file: file, rulesSource: pipeline.path, now: now)
     }
 }

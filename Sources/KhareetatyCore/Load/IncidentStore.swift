@@ -37,6 +37,8 @@ public final class IncidentStore {
     /// Ids staged so far, so that only records that may repeat one are ranked for duplicates.
     private var seen = SeenFilter()
     private var maybeRepeats = 0
+    /// Month-only incidents staged (before duplicates are taken out).
+    private(set) var stagedMonthOnly = 0
 
     /// One `incidents_stage` row: a placed incident, the run, and the two staging columns (`seq`,
     /// the record's order in the run; `maybe_repeat`, whether its id may have been staged before).
@@ -51,7 +53,7 @@ public final class IncidentStore {
     static let stageLayout = BinaryCopyLayout<Staged>(columns: [
         "incident_id", "occurred_at", "local_date", "category", "lat", "lon", "area_name", "description", "updated_at",
         "district_code", "governorate_code", "geocode_method", "geocode_detail", "flags", "source_file", "source_line", "run_id",
-        "seq", "maybe_repeat",
+        "time_precision", "seq", "maybe_repeat",
     ]) { row, w in
         let (incident, place) = (row.placed.incident, row.placed.placement)  // plain fields, no key paths, in the hot loop
         try w.text("incident_id", incident.incidentID)
@@ -71,6 +73,7 @@ public final class IncidentStore {
         try w.text("source_file", incident.sourceFile)
         try w.int4("source_line", Int32(clamping: incident.sourceLine))
         try w.uuid("run_id", row.run)
+        try w.text("time_precision", incident.precision.rawValue)
         try w.int8("seq", row.seq)
         try w.bool("maybe_repeat", row.maybeRepeat)
     }
@@ -142,6 +145,7 @@ public final class IncidentStore {
                     flushCounts()
                     (file, counts) = (placed.incident.sourceFile, FileCounts())
                 }
+                if placed.incident.precision == .month { stagedMonthOnly += 1 }
                 let place = placed.placement
                 counts.add(method: place.geocodeMethod.rawValue, unassigned: place.districtCode == nil, count: 1)
             }
@@ -174,6 +178,13 @@ public final class IncidentStore {
         .init("message") { $0.reject.message.replacingOccurrences(of: "\0", with: "\u{FFFD}") },
         .init("raw") { $0.reject.raw.replacingOccurrences(of: "\0", with: "\u{FFFD}") },
     ])
+
+    /// Loaded incidents of this run known only to the month (after `finish`).
+    public func loadedMonthOnly() throws -> Int {
+        guard stagedMonthOnly > 0 else { return 0 }  // the usual case: no query
+        return try db.query("SELECT count(*) FROM \(table("incidents")) WHERE run_id = $1::uuid AND time_precision = 'month'",
+                            [runID]).typedRows.first?.int(0) ?? 0
+    }
 
     /// The days a run's load touched (a temporary table until the commit): where the daily counts
     /// must be rebuilt (`DailyCounts`, by the run, after `finish`).

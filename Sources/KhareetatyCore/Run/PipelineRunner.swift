@@ -120,6 +120,7 @@ public struct PipelineRunner {
                 let finishStart = Date()
                 try load.finish()
                 let perFile = load.perFile
+                summary.rowsMonthOnly = try load.store.loadedMonthOnly()
                 try DailyCounts.rebuild(db: db, schema: settings.schema, daysTable: IncidentStore.touchedDays)
                 summary.stageSeconds["finish"] = Date().timeIntervalSince(finishStart)
                 if asOfDate == Self.latest, let latest = try Self.latestIncidentDate(db: db, schema: settings.schema) {
@@ -187,13 +188,16 @@ public struct PipelineRunner {
         logger.info("reading", metadata: ["stage": "ingest", "file": .string(path), "sha256": .string(sha256)])
 
         let pipeline = self.pipeline, batchSize = settings.batchSize
+        let chosen = ChosenColumns()
         // ingest → clean → geocode on a producer thread; batches cross to this thread through a bounded queue.
         let pipe = BatchPipe<StagedBatch<PlacedBatch>> { emit in
             let source: RecordSource = switch pipeline.format.resolved(for: path) {
             case .xml: try XMLFeedReader(path: path)
             default: try CSVReader(path: path, delimiter: pipeline.delimiter, legacyEncoding: pipeline.legacyEncoding)
             }
-            var stages = try CleanStage(pipeline: pipeline, header: source.header, file: path).then(GeocodeStage(layer: layer))
+            let clean = try CleanStage(pipeline: pipeline, header: source.header, file: path)
+            chosen.set(clean.chosenColumns)
+            var stages = clean.then(GeocodeStage(layer: layer))
             try source.stream(batchesOf: batchSize, through: &stages, emit: emit)
         }
         defer { pipe.close() }
@@ -218,8 +222,21 @@ public struct PipelineRunner {
         }
         summary.rowsRead += input.rowsRead
         summary.rowsRejected += input.rowsRejected
+        input.columns = chosen.get()
+        if let columns = input.columns, columns.contains(where: { $0.key != $0.value }) {
+            logger.info("columns read", metadata: ["stage": "clean", "file": .string(path),
+                                                   "columns": .string(columns.sorted(by: { $0.key < $1.key }).map { "\($0.key)=\($0.value)" }.joined(separator: ", "))])
+        }
         return input
     }
+}
+
+/// The header names the producer thread's clean stage chose, handed to the run's thread.
+private final class ChosenColumns: @unchecked Sendable {
+    private let lock = NSLock()
+    private var columns: [String: String]?
+    func set(_ value: [String: String]) { lock.withLock { columns = value } }
+    func get() -> [String: String]? { lock.withLock { columns } }
 }
 
 /// Too large a share of the run's records were rejected: exit 65, nothing but rejects recorded.

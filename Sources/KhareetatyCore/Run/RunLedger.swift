@@ -29,13 +29,13 @@ struct RunLedger {
             UPDATE \(table) SET status = $2, finished_at = clock_timestamp(), rows_read = $3, rows_loaded = $4,
                 rows_rejected = $5, rows_duplicate = $6, rows_unassigned = $7, inputs = $8::jsonb,
                 rejects_by_reason = $9::jsonb, flags = $10::jsonb, error = $11, geocode_methods = $12::jsonb,
-                pipeline_sha256 = $13, stage_seconds = $14::jsonb, as_of_date = $15::date
+                pipeline_sha256 = $13, stage_seconds = $14::jsonb, as_of_date = $15::date, rows_month_only = $16
             WHERE run_id = $1
             """, [summary.runID, error == nil ? "succeeded" : "failed", String(summary.rowsRead), String(summary.rowsLoaded),
                   String(summary.rowsRejected), String(summary.rowsDuplicate), String(summary.rowsUnassigned),
                   try json(summary.inputs), try json(summary.rejectsByReason), try json(summary.flags), error,
                   try json(summary.geocodeMethods), summary.pipelineSHA256, try json(summary.stageSeconds),
-                  summary.asOfDate.isEmpty ? nil : summary.asOfDate])
+                  summary.asOfDate.isEmpty ? nil : summary.asOfDate, String(summary.rowsMonthOnly)])
     }
 
     /// A run without accounting (a backfill, a backfill worker) that finished.

@@ -14,10 +14,12 @@ public struct RunSummary: Codable, Sendable {
         public var rowsDuplicate = 0
         /// Why the file was not read (already loaded by a succeeded run), if it was not.
         public var skipped: String?
+        /// Canonical field → the header name read for it in this file (of its aliases, the first present).
+        public var columns: [String: String]?
 
         enum CodingKeys: String, CodingKey {
             case path, bytes, sha256, rowsRead = "rows_read", rowsLoaded = "rows_loaded", rowsRejected = "rows_rejected"
-            case rowsDuplicate = "rows_duplicate", skipped
+            case rowsDuplicate = "rows_duplicate", skipped, columns
         }
 
         public var accountingHolds: Bool { rowsRead == rowsLoaded + rowsRejected + rowsDuplicate }
@@ -31,6 +33,9 @@ public struct RunSummary: Codable, Sendable {
     public var rowsRejected = 0
     public var rowsDuplicate = 0
     public var rowsUnassigned = 0
+    /// Loaded incidents known only to the month: in `district_monthly` and the accounting, not in
+    /// daily counts, windows, trends or hot spots.
+    public var rowsMonthOnly = 0
     public var rejectsByReason: [String: Int] = [:]
     /// Cleaned records by repair/substitution flag (swapped_coordinates, unknown_category, transcoded).
     public var flags: [String: Int] = [:]
@@ -59,7 +64,7 @@ public struct RunSummary: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case runID = "run_id", status, pipeline, rowsRead = "rows_read", rowsLoaded = "rows_loaded", rowsRejected = "rows_rejected"
-        case rowsDuplicate = "rows_duplicate", rowsUnassigned = "rows_unassigned", rejectsByReason = "rejects_by_reason", flags
+        case rowsDuplicate = "rows_duplicate", rowsUnassigned = "rows_unassigned", rowsMonthOnly = "rows_month_only", rejectsByReason = "rejects_by_reason", flags
         case geocodeMethods = "geocode_methods", stageSeconds = "stage_seconds", pipelineSHA256 = "pipeline_sha256", asOfDate = "as_of_date", trendRows = "trend_rows", hotspotCells = "hotspot_cells", emergingCells = "emerging_cells", hotspotAnalyses = "hotspot_analyses", inputs, durationS = "duration_s", dryRun = "dry_run"
         case error, exitCode = "exit_code"
     }
@@ -89,6 +94,9 @@ public struct RunSummary: Codable, Sendable {
             "  geocoded: " + GeocodeMethod.allCases.map { "\($0.rawValue) \(geocodeMethods[$0.rawValue] ?? 0)" }.joined(separator: ", ")
                 + " (unassigned: \(rowsUnassigned))",
         ]
+        if rowsMonthOnly > 0 {
+            lines.append("  known only to the month: \(rowsMonthOnly) of the loaded (monthly counts only; left out of daily counts, trends and hot spots)")
+        }
         if !asOfDate.isEmpty { lines.append("  as of \(asOfDate): \(trendRows) district trend rows, \(hotspotCells) hot-spot cells, \(emergingCells) emerging hot-spot cells") }
         if let error { lines.append("  error: \(error)") }
         for analysis in hotspotAnalyses { lines.append("  \(analysis)") }
@@ -101,6 +109,9 @@ public struct RunSummary: Codable, Sendable {
             }
             lines.append("  input \(input.path) (\(input.bytes) bytes, sha256 \(input.sha256.prefix(12))…): read \(input.rowsRead) = loaded \(input.rowsLoaded)"
                          + " + rejected \(input.rowsRejected) + duplicates \(input.rowsDuplicate)")
+            if let columns = input.columns, columns.contains(where: { $0.key != $0.value }) {
+                lines.append("    columns: " + columns.sorted(by: { $0.key < $1.key }).map { "\($0.key) ← \($0.value)" }.joined(separator: ", "))
+            }
         }
         return lines.joined(separator: "\n")
     }

@@ -46,6 +46,7 @@ extension Migration {
         Migration(version: 13, name: "least privilege: owner, loader and reader roles; staging DDL through definer functions", file: "0013_least_privilege_owner_loader_and_reader"),
         Migration(version: 14, name: "valid hot spots and trends: analysis state and choices, baseline coverage, stale backfill chunks", file: "0014_valid_hot_spots_and_trends_analysis"),
         Migration(version: 15, name: "a run stopped by a signal is cancelled, not failed", file: "0015_a_run_stopped_by_a_signal"),
+        Migration(version: 16, name: "month-only incidents: time precision, monthly counts", file: "0016_month_only_incidents_and_monthly_counts"),
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }
