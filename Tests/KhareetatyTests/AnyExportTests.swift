@@ -239,6 +239,9 @@ import TestSupport
             #expect(second.inputs.map { $0.columns?["occurred_at"] } == ["DateOccur", "DateOccured"])
             #expect(second.inputs.map { $0.columns?["lat"] } == ["Lat", "Latitude"])
             #expect(second.text.contains("occurred_at ← DateOccured"))
+            // The first record no format matched is named by file and line, never by its text.
+            #expect(second.text.contains("rejected bad_timestamp: 1 (first: \(repoPath("fixtures/incidents/any-export/renamed-2008.csv")) line 4)"))
+            #expect(!second.text.contains("2/30/2008"))
             #expect(second.json().contains("\"columns\""))
         }
     }

@@ -217,7 +217,12 @@ public struct PipelineRunner {
             let rate = Double(input.rowsRead) / max(Date().timeIntervalSince(started), 1e-3)
             progress.advance(to: Double(batch.bytesConsumed), label: label, detail: String(format: "%d rows  %.0f rows/s", input.rowsRead, rate))
             input.rowsRejected += output.rejects.count
-            for reject in output.rejects { summary.rejectsByReason[reject.reason.rawValue, default: 0] += 1 }
+            for reject in output.rejects {
+                summary.rejectsByReason[reject.reason.rawValue, default: 0] += 1
+                if summary.firstRejects[reject.reason.rawValue] == nil {
+                    summary.firstRejects[reject.reason.rawValue] = "\(reject.sourceFile) line \(reject.sourceLine)"
+                }
+            }
             for placed in output.incidents { for flag in placed.incident.flags { summary.flags[flag.rawValue, default: 0] += 1 } }
         }
         summary.rowsRead += input.rowsRead

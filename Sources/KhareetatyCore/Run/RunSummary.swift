@@ -37,6 +37,9 @@ public struct RunSummary: Codable, Sendable {
     /// daily counts, windows, trends or hot spots.
     public var rowsMonthOnly = 0
     public var rejectsByReason: [String: Int] = [:]
+    /// Per reject reason, where its first record is (`file line N`; never the record's text: the
+    /// message with the value is in `incident_rejects`).
+    public var firstRejects: [String: String] = [:]
     /// Cleaned records by repair/substitution flag (swapped_coordinates, unknown_category, transcoded).
     public var flags: [String: Int] = [:]
     /// Loaded incidents by geocode method (point, nearest, name, none).
@@ -64,7 +67,7 @@ public struct RunSummary: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case runID = "run_id", status, pipeline, rowsRead = "rows_read", rowsLoaded = "rows_loaded", rowsRejected = "rows_rejected"
-        case rowsDuplicate = "rows_duplicate", rowsUnassigned = "rows_unassigned", rowsMonthOnly = "rows_month_only", rejectsByReason = "rejects_by_reason", flags
+        case rowsDuplicate = "rows_duplicate", rowsUnassigned = "rows_unassigned", rowsMonthOnly = "rows_month_only", rejectsByReason = "rejects_by_reason", firstRejects = "first_rejects", flags
         case geocodeMethods = "geocode_methods", stageSeconds = "stage_seconds", pipelineSHA256 = "pipeline_sha256", asOfDate = "as_of_date", trendRows = "trend_rows", hotspotCells = "hotspot_cells", emergingCells = "emerging_cells", hotspotAnalyses = "hotspot_analyses", inputs, durationS = "duration_s", dryRun = "dry_run"
         case error, exitCode = "exit_code"
     }
@@ -100,7 +103,9 @@ public struct RunSummary: Codable, Sendable {
         if !asOfDate.isEmpty { lines.append("  as of \(asOfDate): \(trendRows) district trend rows, \(hotspotCells) hot-spot cells, \(emergingCells) emerging hot-spot cells") }
         if let error { lines.append("  error: \(error)") }
         for analysis in hotspotAnalyses { lines.append("  \(analysis)") }
-        for (reason, count) in rejectsByReason.sorted(by: { $0.key < $1.key }) { lines.append("  rejected \(reason): \(count)") }
+        for (reason, count) in rejectsByReason.sorted(by: { $0.key < $1.key }) {
+            lines.append("  rejected \(reason): \(count)" + (firstRejects[reason].map { " (first: \($0))" } ?? ""))
+        }
         for (flag, count) in flags.sorted(by: { $0.key < $1.key }) { lines.append("  flagged \(flag): \(count)") }
         for input in inputs {
             if let skipped = input.skipped {
