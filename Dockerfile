@@ -5,7 +5,7 @@
 # ---- build ---------------------------------------------------------------------------------------
 FROM swift:6.3-bookworm AS build
 RUN apt-get update \
- && apt-get install -y --no-install-recommends pkg-config libpq-dev libcsv-dev libxml2-dev zlib1g-dev libssl-dev \
+ && apt-get install -y --no-install-recommends pkg-config libpq-dev libcsv-dev libxml2-dev zlib1g-dev libssl-dev libproj-dev libgeos-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Package.swift ./
@@ -20,7 +20,7 @@ RUN swift build -c release --product khareetaty --static-swift-stdlib \
 # ---- runtime -------------------------------------------------------------------------------------
 FROM debian:bookworm-slim AS runtime
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libpq5 libcsv3 libxml2 libssl3 tzdata ca-certificates \
+ && apt-get install -y --no-install-recommends libpq5 libcsv3 libxml2 libssl3 libproj25 libgeos-c1v5 tzdata ca-certificates \
  && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin khareetaty
 WORKDIR /app

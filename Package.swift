@@ -4,6 +4,7 @@ import PackageDescription
 // Khareetaty: one executable (`khareetaty`) over a few libraries split by concern.
 //   Postgres        — the only code that touches libpq (PGconn*/PGresult* never leave it)
 //   Geo             — geometry kernel: polygons, point-in-polygon, GeoJSON, projection
+//   Spatial         — the only code that touches PROJ and GEOS: CRS transformations, polygon validity
 //   Analytics       — statistics kernels: Mann-Kendall, Gi* and its inference, the hot-spot grid; no database
 //   Readers         — the only code that touches libcsv, libxml2, zlib, libcrypto, strptime: CSV, XML, KML, input files
 //   KhareetatyCore  — config, pipeline stages (ingest → clean → geocode → aggregate → load),
@@ -50,6 +51,18 @@ let package = Package(
         .systemLibrary(
             name: "CStrptime"
         ),
+        // PROJ: coordinate reference systems (inputs and boundaries in any CRS).
+        .systemLibrary(
+            name: "CLibProj",
+            pkgConfig: "proj",
+            providers: [.apt(["libproj-dev"])]
+        ),
+        // GEOS: polygon validity, the same code PostGIS's ST_IsValid runs.
+        .systemLibrary(
+            name: "CLibGEOS",
+            pkgConfig: "geos",
+            providers: [.apt(["libgeos-dev"])]
+        ),
         .systemLibrary(
             name: "CLibXML2",
             pkgConfig: "libxml-2.0",
@@ -62,6 +75,11 @@ let package = Package(
         ),
         .target(
             name: "Geo"
+        ),
+        // The only importer of PROJ and GEOS: CRS transformations and OGC validity of polygons.
+        .target(
+            name: "Spatial",
+            dependencies: ["Geo", "CLibProj", "CLibGEOS"]
         ),
         // The statistics kernels (Mann-Kendall, Gi*, the hot-spot grid, emerging patterns): pure,
         // no database, tested in a target that needs no PostgreSQL.
@@ -89,7 +107,7 @@ let package = Package(
         .target(
             name: "KhareetatyCore",
             dependencies: [
-                "Postgres", "Geo", "Readers", "Analytics",
+                "Postgres", "Geo", "Readers", "Analytics", "Spatial",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -122,7 +140,7 @@ let package = Package(
         .testTarget(
             name: "KhareetatyTests",
             dependencies: [
-                "KhareetatyCore", "Postgres", "Geo", "Readers", "Analytics", "TestSupport", "CLibCSV",
+                "KhareetatyCore", "Postgres", "Geo", "Readers", "Analytics", "Spatial", "TestSupport", "CLibCSV",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ]

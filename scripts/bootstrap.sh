@@ -10,6 +10,8 @@ packages=(
   libxml2-dev          # libxml2 (CLibXML2)
   zlib1g-dev           # zlib: gzip inputs (CZlib)
   libssl-dev           # libcrypto: SHA-256 of inputs and rules (CLibCrypto)
+  libproj-dev          # PROJ: coordinates and boundaries in any CRS (CLibProj)
+  libgeos-dev          # GEOS: boundary validity as strict as PostGIS's ST_IsValid (CLibGEOS)
   python3              # reference checks in tests (codecs, csv)
   python3-venv         # the PyPI reference packages (scripts/pyref.sh)
   postgresql-15        # the throwaway local cluster (scripts/local-db.sh)

@@ -32,7 +32,13 @@ public struct BoundaryError: Error, CustomStringConvertible, Sendable {
 public enum GeoJSON {
     /// Reads the Polygon and MultiPolygon features of a GeoJSON FeatureCollection, validating every
     /// ring (closed, at least 4 points, finite coordinates). Other geometry types are an error.
-    public static func readFeatures(path: String) throws -> [Feature] {
+    /// A feature whose geometry is `null` (valid GeoJSON: a feature without a place) is skipped.
+    public static func readFeatures(path: String) throws -> [Feature] { try read(path: path).features }
+
+    /// The same, with the features skipped for a null geometry (their 1-based positions), and
+    /// positions of another CRS taken to WGS 84 degrees by `transform` (nil: not transformable)
+    /// before the rings are checked.
+    public static func read(path: String, transform: ((GeoPoint) -> GeoPoint?)? = nil) throws -> (features: [Feature], nullGeometries: [Int]) {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw BoundaryError(file: path, problem: "cannot read the file")
         }
@@ -44,8 +50,13 @@ public enum GeoJSON {
               let features = collection["features"] as? [[String: Any]] else {
             throw BoundaryError(file: path, problem: "expected a GeoJSON FeatureCollection")
         }
-        return try features.enumerated().map { offset, feature in
+        var nullGeometries: [Int] = []
+        let read = try features.enumerated().compactMap { offset, feature -> Feature? in
             let index = offset + 1
+            if feature["geometry"] is NSNull {
+                nullGeometries.append(index)
+                return nil
+            }
             let properties = (feature["properties"] as? [String: Any] ?? [:]).compactMapValues { value -> String? in
                 switch value {
                 case let s as String: return s
@@ -59,16 +70,17 @@ public enum GeoJSON {
             }
             let polygons: [Polygon]
             switch type {
-            case "Polygon": polygons = [try polygon(coordinates, file: path, feature: index)]
-            case "MultiPolygon": polygons = try coordinates.map { try polygon($0 as? [Any] ?? [], file: path, feature: index) }
+            case "Polygon": polygons = [try polygon(coordinates, file: path, feature: index, transform: transform)]
+            case "MultiPolygon": polygons = try coordinates.map { try polygon($0 as? [Any] ?? [], file: path, feature: index, transform: transform) }
             default: throw BoundaryError(file: path, feature: index, problem: "geometry type \(type) is not a Polygon or MultiPolygon")
             }
             return Feature(properties: properties, geometry: MultiPolygon(polygons), index: index)
         }
+        return (read, nullGeometries)
     }
 
-    private static func polygon(_ rings: [Any], file: String, feature: Int) throws -> Polygon {
-        let parsed = try rings.map { try ring($0, file: file, feature: feature) }
+    private static func polygon(_ rings: [Any], file: String, feature: Int, transform: ((GeoPoint) -> GeoPoint?)?) throws -> Polygon {
+        let parsed = try rings.map { try ring($0, file: file, feature: feature, transform: transform) }
         guard let outer = parsed.first else { throw BoundaryError(file: file, feature: feature, problem: "polygon without rings") }
         return Polygon(outer: outer, holes: Array(parsed.dropFirst()))
     }
@@ -87,14 +99,18 @@ public enum GeoJSON {
         return Ring(points)
     }
 
-    private static func ring(_ value: Any, file: String, feature: Int) throws -> Ring {
+    private static func ring(_ value: Any, file: String, feature: Int, transform: ((GeoPoint) -> GeoPoint?)?) throws -> Ring {
         guard let positions = value as? [[Any]] else { throw BoundaryError(file: file, feature: feature, problem: "ring is not a list of positions") }
         let points = try positions.map { position -> GeoPoint in
             guard position.count >= 2, let lon = (position[0] as? NSNumber)?.doubleValue, let lat = (position[1] as? NSNumber)?.doubleValue,
                   lon.isFinite, lat.isFinite else {
                 throw BoundaryError(file: file, feature: feature, problem: "position is not two finite numbers")
             }
-            return GeoPoint(lon: lon, lat: lat)
+            guard let transform else { return GeoPoint(lon: lon, lat: lat) }
+            guard let moved = transform(GeoPoint(lon: lon, lat: lat)) else {
+                throw BoundaryError(file: file, feature: feature, problem: "position (\(lon), \(lat)) cannot be taken from the boundaries' CRS to WGS 84")
+            }
+            return moved
         }
         return try validatedRing(points, file: file, feature: feature)
     }

@@ -68,7 +68,8 @@ import Yams
             #expect(!owner.isEmpty, "no Debian package provides \(library)")
             if !baseImage.contains(owner) { required.insert(owner) }
         }
-        #expect(required == ["libpq5", "libcsv3", "libxml2", "libssl3"])  // libssl3: libcrypto, for SHA-256
+        // libssl3: libcrypto, for SHA-256; libproj25 and libgeos-c1v5: CRSs and boundary validity.
+        #expect(required == ["libpq5", "libcsv3", "libxml2", "libssl3", "libproj25", "libgeos-c1v5"])
         #expect(required.isSubset(of: installed), "runtime stage installs \(installed.sorted()), binary needs \(required.sorted())")
 
         #expect(runtime.contains("USER khareetaty"))

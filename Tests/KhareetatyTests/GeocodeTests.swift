@@ -183,7 +183,7 @@ import TestSupport
             district("E", square(47.21, 29.21, 47.22, 29.22)),  // wholly inside B: no edge crosses
         ])
         let report = BoundaryReport(layer: layer)
-        #expect(report.selfIntersecting.map(\.code) == ["D"])
+        #expect(report.invalid.map(\.code) == ["D"] && report.invalid.first?.reason == "Self-intersection")
         #expect(report.overlaps.map { [$0.first, $0.second] } == [["A", "B"], ["B", "E"]])
         let expected = MultiPolygon([Polygon(outer: Ring(square(47.1, 29.1, 47.2, 29.2)))]).areaKm2
         #expect(abs(report.overlaps[0].areaKm2 - expected) / expected < 0.1)

@@ -18,6 +18,10 @@ public struct CleanRules: Sendable {
     /// Kuwait with its islands (Bubiyan, Failaka, Kubbar, Qaruh, Umm al-Maradim).
     public var latRange: ClosedRange<Double> = 28.5...30.15
     public var lonRange: ClosedRange<Double> = 46.5...48.7
+    /// The CRS of the export's coordinates (`coordinates.crs`): `lon` is then the x (easting)
+    /// column and `lat` the y (northing), taken to WGS 84 by PROJ before the bounding box. nil:
+    /// WGS 84 degrees.
+    public var coordinatesCRS: String?
     public var categories = CategoryMap.identity
     public var unknownCategory = UnknownCategoryPolicy.other
     /// A run whose rejected share exceeds this fails with exit code 65 (after recording rejects).

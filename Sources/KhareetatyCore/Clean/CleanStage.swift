@@ -1,5 +1,6 @@
 import Foundation
 import Readers
+import Spatial
 
 /// Clean: turns raw records into canonical incidents or rejects with a reason, by the pipeline's
 /// clean rules. Never drops a record: every input record leaves as exactly one of the two.
@@ -29,6 +30,8 @@ public struct CleanStage: Stage {
     private let latestAllowed: Int64
     /// The file's name, for ids made from the record's place (`dedup: none`).
     private let fileName: String
+    /// Projected coordinates to WGS 84 (`coordinates.crs`), nil for degrees.
+    private let projection: CRSTransform?
     /// Canonical field → the header name used for it in this file (of its aliases, the first present).
     public let chosenColumns: [String: String]
 
@@ -66,6 +69,7 @@ public struct CleanStage: Stage {
         timestamps = TimestampParser(timeZone: timeZone, formats: rules.timestampFormats)
         latestAllowed = Int64(now.timeIntervalSince1970) + rules.futureToleranceSeconds
         fileName = (file as NSString).lastPathComponent
+        projection = try rules.coordinatesCRS.map { try CRSTransform(from: $0) }
     }
 
     public mutating func process(_ batch: [RawRecord]) throws -> IncidentBatch {
@@ -187,6 +191,14 @@ public struct CleanStage: Stage {
             }
             if la == 0 && lo == 0 {
                 // (0,0) is an export's way of saying "no GPS": no point; the area name may place it.
+            } else if let projection {
+                guard let point = projection.toWGS84(x: lo, y: la) else {
+                    return reject(.badCoordinates, "fields lon/lat (x, y in \(projection.source)): (\(lo), \(la)) cannot be taken to WGS 84")
+                }
+                guard rules.latRange.contains(point.lat) && rules.lonRange.contains(point.lon) else {
+                    return reject(.badCoordinates, "fields lon/lat (x, y in \(projection.source)): (\(lo), \(la)) is (\(point.lat), \(point.lon)) in degrees, outside the bounding box lat \(rules.latRange), lon \(rules.lonRange)")
+                }
+                lat = point.lat; lon = point.lon
             } else if rules.latRange.contains(la) && rules.lonRange.contains(lo) {
                 lat = la; lon = lo
             } else if rules.latRange.contains(lo) && rules.lonRange.contains(la) {

@@ -1,6 +1,7 @@
 import Foundation
 import Readers
 import Geo
+import Spatial
 
 /// A pipeline file (pipelines/*.yaml): what to read, how its columns map to the canonical
 /// incident record, and which boundaries to geocode against. Relative paths in it are resolved
@@ -21,6 +22,8 @@ public struct PipelineDefinition: Sendable {
         public var aliasesFile: String?
         /// Points inside no area snap to the nearest one within this distance (0 turns it off).
         public var nearestMetres: Double = 250
+        /// The CRS of the GeoJSON boundary files' positions (`EPSG:2263`); nil: WGS 84 degrees.
+        public var crs: String?
     }
 
     public enum Format: String, Sendable, CaseIterable {
@@ -133,7 +136,8 @@ public struct PipelineDefinition: Sendable {
                 throw ConfigError(key: "columns.\(field.rawValue)", value: nil, source: path, problem: "required: the export's header name for \(field.rawValue)")
             }
         }
-        let clean = try Self.cleanRules(doc, resolve: resolve)
+        var clean = try Self.cleanRules(doc, resolve: resolve)
+        clean.coordinatesCRS = try Self.crs(doc, "coordinates.crs")
 
         let governorates = try doc.scalar("boundaries.governorates").map { resolve($0.value) }
         let boundaries = Boundaries(
@@ -150,7 +154,8 @@ public struct PipelineDefinition: Sendable {
                     throw ConfigError(key: "geocode.nearest_metres", value: text, source: source, problem: "allowed: metres from 0 (off) to 5000")
                 }
                 return metres
-            }()
+            }(),
+            crs: try Self.crs(doc, "boundaries.crs")
         )
 
         var aggregate = AggregateSettings()
@@ -189,7 +194,7 @@ public struct PipelineDefinition: Sendable {
         try doc.rejectUnknownKeys(known: ["name", "timezone", "inputs", "format", "encoding", "csv.delimiter", "id_hash", "id_hash_fallback", "dedup",
                                           "columns.occurred_at.date", "columns.occurred_at.time",
                                           "boundaries.districts", "boundaries.district_code",
-                                          "boundaries.district_name", "boundaries.governorates", "boundaries.governorate_code",
+                                          "boundaries.district_name", "boundaries.governorates", "boundaries.governorate_code", "boundaries.crs", "coordinates.crs",
                                           "boundaries.governorate_name", "geocode.aliases", "geocode.nearest_metres", "aggregate.trend_weeks",
                                           "aggregate.alpha", "aggregate.hotspot_windows", "aggregate.fdr", "aggregate.tables"] + Self.hotspotKeys + Field.allCases.map { "columns.\($0.rawValue)" } + Self.cleanKeys)
         var definition = PipelineDefinition(path: path, name: name, timeZone: timeZone, inputs: inputList.map(resolve), format: format,
@@ -262,6 +267,19 @@ public struct PipelineDefinition: Sendable {
             identity = .columnElseHash(fallback)
         }
         return ColumnMapping(fields: fields, occurredTime: occurredTime, identity: identity)
+    }
+
+    /// A CRS key (`EPSG:NNNN`, or any authority:code PROJ knows), checked now: PROJ must know it and
+    /// reach WGS 84 from it. WGS 84 itself means no transformation.
+    static func crs(_ doc: SettingsDocument, _ key: String) throws -> String? {
+        guard let (text, source) = try doc.scalar(key) else { return nil }
+        if ["EPSG:4326", "OGC:CRS84", "WGS84"].contains(text.uppercased()) { return nil }
+        do {
+            _ = try CRSTransform(from: text)
+        } catch let error as CRSError {
+            throw ConfigError(key: key, value: text, source: source, problem: "allowed: a CRS PROJ knows, as AUTHORITY:CODE (EPSG:2263, ESRI:102696): \(error.problem)")
+        }
+        return text
     }
 
     static let hotspotKeys = ["aggregate.history_start", "aggregate.hotspot_cell_m", "aggregate.hotspot_cell_min_m", "aggregate.hotspot_cell_max_m",

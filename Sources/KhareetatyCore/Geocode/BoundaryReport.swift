@@ -1,26 +1,36 @@
 import Foundation
 import Geo
+import Spatial
 
-/// What is wrong with a boundary layer, reported (never silently fixed): areas whose rings cross
-/// themselves, and pairs of areas that overlap, with an estimate of the overlapping area.
+/// What is wrong with a boundary layer, reported (never silently fixed): areas that are not valid
+/// polygons as PostGIS's `ST_IsValid` sees them (GEOS's own check: self-intersections, rings
+/// touching themselves, holes outside their shell…), pairs of areas that overlap, with an estimate
+/// of the overlapping area, and features skipped for a `null` geometry.
 public struct BoundaryReport: Sendable {
+    public struct Invalid: Sendable {
+        public var code: String, name: String
+        /// GEOS's reason (as `ST_IsValidReason` words it) and where.
+        public var reason: String
+        public var location: GeoPoint?
+    }
     public struct Overlap: Sendable {
         public var first: String, second: String
         /// Estimated on a 40×40 grid of sample points over the two areas' common bounding box.
         public var areaKm2: Double
     }
 
-    public var selfIntersecting: [(code: String, name: String, crossings: Int)] = []
+    public var invalid: [Invalid] = []
     public var overlaps: [Overlap] = []
-    public var isClean: Bool { selfIntersecting.isEmpty && overlaps.isEmpty }
+    public var skippedFeatures: [String] = []
+    public var isClean: Bool { invalid.isEmpty && overlaps.isEmpty && skippedFeatures.isEmpty }
 
     public init(layer: DistrictLayer) {
-        let crossings = layer.index.crossings()
-        var selfCounts: [Int: Int] = [:]
-        var pairs: Set<[Int]> = []
-        for c in crossings {
-            if c.first == c.second { selfCounts[c.first, default: 0] += 1 } else { pairs.insert([c.first, c.second]) }
+        invalid = layer.districts.compactMap { district in
+            Validity.check(district.geometry).map { Invalid(code: district.code, name: district.name, reason: $0.reason, location: $0.location) }
         }
+        skippedFeatures = layer.skippedFeatures
+        var pairs: Set<[Int]> = []
+        for c in layer.index.crossings() where c.first != c.second { pairs.insert([c.first, c.second]) }
         // An area wholly inside another crosses no edge: test a point inside each area too.
         for (i, district) in layer.districts.enumerated() {
             guard let inside = Self.interiorPoint(district.geometry) else { continue }
@@ -28,7 +38,6 @@ public struct BoundaryReport: Sendable {
                 pairs.insert([min(i, j), max(i, j)])
             }
         }
-        selfIntersecting = selfCounts.keys.sorted().map { (layer.districts[$0].code, layer.districts[$0].name, selfCounts[$0]!) }
         overlaps = pairs.sorted { ($0[0], $0[1]) < ($1[0], $1[1]) }.map { pair in
             let a = layer.districts[pair[0]], b = layer.districts[pair[1]]
             return Overlap(first: a.code, second: b.code, areaKm2: Self.sharedArea(a.geometry, b.geometry))
@@ -68,10 +77,15 @@ public struct BoundaryReport: Sendable {
 
     /// One line for `check` and the run log.
     public var summary: String {
-        if isClean { return "no self-intersections, no overlaps" }
+        if isClean { return "every area a valid polygon, no overlaps" }
         var parts: [String] = []
-        if !selfIntersecting.isEmpty {
-            parts.append("self-intersecting: " + selfIntersecting.map { "\($0.name) (\($0.code), \($0.crossings) crossings)" }.joined(separator: ", "))
+        if !invalid.isEmpty {
+            parts.append("not valid (as ST_IsValid): " + invalid.map { bad in
+                "\(bad.name) (\(bad.code)): \(bad.reason)" + (bad.location.map { String(format: " at %.6f, %.6f", $0.lon, $0.lat) } ?? "")
+            }.joined(separator: ", "))
+        }
+        if !skippedFeatures.isEmpty {
+            parts.append("skipped for a null geometry: \(skippedFeatures.count) (" + skippedFeatures.joined(separator: "; ") + ")")
         }
         if !overlaps.isEmpty {
             parts.append("overlapping: " + overlaps.map { String(format: "%@ / %@ ≈ %.3f km²", $0.first, $0.second, $0.areaKm2) }.joined(separator: ", "))

@@ -1,6 +1,7 @@
 import Readers
 import Analytics
 import Geo
+import Spatial
 
 /// A district (Kuwait "area") with its governorate, keyed by its stable code (names repeat).
 public struct District: Sendable {
@@ -19,6 +20,8 @@ public struct DistrictLayer: Sendable {
     public let index: PolygonIndex
     public let gazetteer: Gazetteer
     public let nearestMetres: Double
+    /// Features of the boundary files skipped for a `null` geometry ("file, feature N").
+    public internal(set) var skippedFeatures: [String] = []
 
     public init(districts: [District], aliasesFile: String? = nil, nearestMetres: Double = 250) throws {
         self.districts = districts
@@ -34,7 +37,13 @@ public struct DistrictLayer: Sendable {
     /// 16×16 grid of sample points over the district's bounding box (the two files do not nest
     /// exactly: see fixtures/boundaries/kuwait/ATTRIBUTION.md).
     public static func load(_ boundaries: PipelineDefinition.Boundaries) throws -> DistrictLayer {
-        let features = try readBoundaries(boundaries.districtsFile)
+        // Positions in another CRS are taken to WGS 84 by PROJ as they are read.
+        let transform = try boundaries.crs.map { crs -> (GeoPoint) -> GeoPoint? in
+            let crs = try CRSTransform(from: crs)
+            return { crs.toWGS84(x: $0.lon, y: $0.lat) }
+        }
+        var skipped: [String] = []
+        let features = try readBoundaries(boundaries.districtsFile, transform: transform, skipped: &skipped)
         var seen: Set<String> = []
         var districts: [District] = []
         for feature in features {
@@ -48,7 +57,7 @@ public struct DistrictLayer: Sendable {
         }
 
         if let governoratesFile = boundaries.governoratesFile {
-            let governorates = try readBoundaries(governoratesFile)
+            let governorates = try readBoundaries(governoratesFile, transform: transform, skipped: &skipped)
             for i in districts.indices {
                 let box = districts[i].geometry.boundingBox
                 var votes = [Int](repeating: 0, count: governorates.count)
@@ -67,13 +76,18 @@ public struct DistrictLayer: Sendable {
                 }
             }
         }
-        return try DistrictLayer(districts: districts, aliasesFile: boundaries.aliasesFile, nearestMetres: boundaries.nearestMetres)
+        var layer = try DistrictLayer(districts: districts, aliasesFile: boundaries.aliasesFile, nearestMetres: boundaries.nearestMetres)
+        layer.skippedFeatures = skipped
+        return layer
     }
 
-    /// GeoJSON, or KML when the file name says so (`.kml`, `.kml.gz`).
-    static func readBoundaries(_ path: String) throws -> [Feature] {
+    /// GeoJSON, or KML when the file name says so (`.kml`, `.kml.gz`; KML is WGS 84 by definition).
+    static func readBoundaries(_ path: String, transform: ((GeoPoint) -> GeoPoint?)? = nil, skipped: inout [String]) throws -> [Feature] {
         let lower = path.lowercased()
-        return lower.hasSuffix(".kml") || lower.hasSuffix(".kml.gz") ? try KMLReader.readFeatures(path: path) : try GeoJSON.readFeatures(path: path)
+        if lower.hasSuffix(".kml") || lower.hasSuffix(".kml.gz") { return try KMLReader.readFeatures(path: path) }
+        let (features, nulls) = try GeoJSON.read(path: path, transform: transform)
+        skipped += nulls.map { "\(path), feature \($0)" }
+        return features
     }
 
     /// The district containing the point, if any (the index answers as a scan in file order would).
