@@ -52,7 +52,7 @@ struct Backfill: ParsableCommand {
     }
 
     func run() throws {
-        let (settings, definition) = try pipelineOptions.load(global)
+        let (settings, definition) = try pipelineOptions.loadRecorded(global, from: from, to: to)
         let logger = Logger(label: "khareetaty")
         Cancellation.install(logger: logger)
         if worker {

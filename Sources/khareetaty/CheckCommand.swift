@@ -9,10 +9,16 @@ struct Check: ParsableCommand {
         discussion: "Prints one line per check; on a failure exits 2 (configuration, privileges, boundaries), 75 (database unreachable: try later) or 1, naming what failed.\n\n\(exitCodesHelp)"
     )
     @OptionGroup var global: GlobalOptions
+    @OptionGroup var pipelineOptions: PipelineOptions
 
     func run() throws {
         let loader = global.loader()
-        let settings = try global.settings()
+        var settings = try global.settings()
+        if let pipeline = pipelineOptions.pipeline {
+            settings.pipelinePath = pipeline
+        } else {
+            settings = RecordedPipeline.choose(settings: settings, from: nil, to: nil, logger: Logger(label: "khareetaty"))
+        }
         let results = Checks(settings: settings, configFile: loader.configFile()?.path).run()
         for result in results {
             print("\(result.ok ? "ok  " : "FAIL")  \(result.name.padding(toLength: 10, withPad: " ", startingAt: 0))  \(result.detail)")

@@ -96,4 +96,12 @@ struct PipelineOptions: ParsableArguments {
         if let pipeline { settings.pipelinePath = pipeline }
         return (settings, try PipelineDefinition.load(path: settings.pipelinePath))
     }
+
+    /// The same, but without `--pipeline` the pipeline recorded on the ledger by the latest
+    /// succeeded run of these dates (`RecordedPipeline`): for commands that read data a run made.
+    func loadRecorded(_ global: GlobalOptions, from: String?, to: String?) throws -> (Settings, PipelineDefinition) {
+        guard pipeline == nil else { return try load(global) }
+        let settings = RecordedPipeline.choose(settings: try global.settings(), from: from, to: to, logger: Logger(label: "khareetaty"))
+        return (settings, try PipelineDefinition.load(path: settings.pipelinePath))
+    }
 }

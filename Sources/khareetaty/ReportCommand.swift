@@ -28,7 +28,8 @@ struct Report: ParsableCommand {
     }
 
     func run() throws {
-        let (settings, definition) = try pipelineOptions.load(global)
+        let day = date == PipelineRunner.latest ? nil : date
+        let (settings, definition) = try pipelineOptions.loadRecorded(global, from: day, to: day)
         let layer = try DistrictLayer.load(definition.boundaries)
         let db = try Database.connect(settings)
         try Migrator(connection: db, schema: settings.schema).requireCurrent()
@@ -37,7 +38,7 @@ struct Report: ParsableCommand {
             ? try PipelineRunner.latestIncidentDate(db: db, schema: settings.schema) ?? yesterday
             : date ?? yesterday
         let path = out ?? "khareetaty-report-\(asOf).html"
-        try MorningReport.load(db: db, schema: settings.schema, asOf: asOf, layer: layer).write(to: path)
+        try MorningReport.load(db: db, schema: settings.schema, asOf: asOf, layer: layer, presentation: definition.report).write(to: path)
         print(path)
     }
 }

@@ -245,4 +245,48 @@ import TestSupport
             #expect(second.json().contains("\"columns\""))
         }
     }
+
+    // MARK: Commands and the report
+
+    /// Another force's data: `report` and `check` without --pipeline use the pipeline the ledger
+    /// says made it (not the settings' Kuwait one), the ledger says `run`, and the report carries
+    /// nothing of Kuwait while it says how many incidents were known only to the month.
+    @Test func reportAndCheckFollowTheLedgersPipelineAndTheReportHasNothingOfKuwait() throws {
+        try withScratchSchema { db, schema in
+            let env = ["KHAREETATY_DATABASE_SCHEMA": schema]
+            #expect(try runCLI(["migrate"], environment: env, inheritDatabase: true).status == 0)
+            let pipeline = repoPath("fixtures/replay/police-uk/pipeline.yaml")
+            let run = try runCLI(["run", "--pipeline", pipeline, "--date", "2016-07-31"], environment: env, inheritDatabase: true)
+            #expect(run.status == 0, "\(run.stderr)")
+            let s = quoteIdentifier(schema)
+            let row = try #require(try db.query("SELECT kind, pipeline_file FROM \(s).pipeline_runs").typedRows.first)
+            #expect(try row.text(0) == "run" && row.text(1) == pipeline)
+
+            let out = try temporaryFile("report.html", contents: "")
+            let report = try runCLI(["report", "--date", "2016-07-31", "--out", out], environment: env, inheritDatabase: true)
+            #expect(report.status == 0, "\(report.stderr)")
+            #expect(report.stderr.contains("pipeline from the ledger") && report.stderr.contains("police-uk"))
+            let html = try String(contentsOfFile: out, encoding: .utf8)
+            for kuwait in ["Kuwait", "kuwait", "KWT", "geoBoundaries", "Governorate", "coast", "خريطتي"] {
+                #expect(!html.contains(kuwait), "the report of another force says \(kuwait)")
+            }
+            #expect(!html.unicodeScalars.contains { (0x0600...0x06FF).contains($0.value) }, "Arabic text in another force's report")
+            #expect(html.contains("Grid A1") && html.contains("Map of the areas"))
+            #expect(html.contains("known only to the month 7"))
+
+            let check = try runCLI(["check"], environment: env, inheritDatabase: true)
+            #expect(check.stdout.contains("replay-police-uk"), "\(check.stdout)")
+            let explicit = try runCLI(["check", "--pipeline", repoPath("pipelines/nightly.yaml")], environment: env, inheritDatabase: true)
+            #expect(explicit.stdout.contains("nightly (") && !explicit.stdout.contains("replay-police-uk"), "\(explicit.stdout)")
+        }
+    }
+
+    /// Kuwait's own report keeps its Arabic title, names, attribution and inset: they are the
+    /// nightly pipeline's `report:` section now, not the code's defaults.
+    @Test func kuwaitsReportKeepsWhatItsPipelineSays() throws {
+        let report = try PipelineDefinition.load(path: repoPath("pipelines/nightly.yaml")).report
+        #expect(report.localTitle == "خريطتي" && report.namesLanguage == "ar" && report.insetMaxAreaKm2 == 20)
+        #expect(report.attribution?.contains("geoBoundaries") == true)
+        #expect(ReportSettings().attribution == nil && ReportSettings().localTitle == nil && ReportSettings().insetMaxAreaKm2 == nil)
+    }
 }

@@ -149,7 +149,7 @@ import TestSupport
                                       environment: env, inheritDatabase: true)
             #expect(backfill.status == 0, "\(backfill.stderr)")
             #expect(try db.query("SELECT string_agg(kind || ':' || status, ',' ORDER BY started_at) FROM \(quoteIdentifier(schema)).pipeline_runs").scalar
-                    == "nightly:succeeded,backfill:succeeded,backfill:succeeded")
+                    == "run:succeeded,backfill:succeeded,backfill:succeeded")
         }
     }
 }

@@ -123,7 +123,7 @@ import TestSupport
             #expect(try db.query("SELECT count(*) > 0 FROM \(s).hotspot_cells").scalar == "t", "the counts are still there")
             #expect(summary.hotspotAnalyses.filter { $0.contains("insufficient data") }.count == 3)
             let layer = try DistrictLayer.load(HotspotValidityTests.pipeline.boundaries)
-            let html = try MorningReport.load(db: db, schema: schema, asOf: "2026-11-24", layer: layer).html()
+            let html = try MorningReport.load(db: db, schema: schema, asOf: "2026-11-24", layer: layer, presentation: ReportSettings()).html()
             #expect(html.contains("Too few incidents for a hot-spot analysis"))
             #expect(html.contains("Not enough history for emerging hot spots"))
         }

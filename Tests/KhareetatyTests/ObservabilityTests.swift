@@ -160,7 +160,7 @@ import TestSupport
             let lines = listing.stdout.split(separator: "\n")
             #expect(lines.count == 3)  // header + two runs, newest first
             #expect(lines[0].hasPrefix("started (UTC)"))
-            #expect(lines[2].contains(String(runID.prefix(8))) && lines[2].contains("succeeded") && lines[2].contains("nightly"))
+            #expect(lines[2].contains(String(runID.prefix(8))) && lines[2].contains("succeeded") && lines[2].split(separator: " ").contains("run"))  // the kind
             let json = try runCLI(["runs", "--last", "1", "--json"], environment: env, inheritDatabase: true)
             let entries = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
             #expect(entries.count == 1 && entries[0]["status"] as? String == "succeeded")

@@ -39,7 +39,7 @@ import TestSupport
             let pipeline = try PipelineDefinition.load(path: repoPath("pipelines/nightly.yaml"))
             let layer = try DistrictLayer.load(pipeline.boundaries)
             let path = try temporaryFile("report.html", contents: "")
-            try MorningReport.load(db: db, schema: schema, asOf: "2026-11-24", layer: layer).write(to: path)
+            try MorningReport.load(db: db, schema: schema, asOf: "2026-11-24", layer: layer, presentation: pipeline.report).write(to: path)
             let html = try String(contentsOfFile: path, encoding: .utf8)
 
             #expect(html.components(separatedBy: "<path class=\"area\"").count - 1 == layer.districts.count)

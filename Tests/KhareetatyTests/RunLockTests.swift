@@ -61,7 +61,7 @@ import TestSupport
             try Migrator(connection: db, schema: schema).migrate()
             let worker = UUID().uuidString.lowercased()
             var workerConnection: PostgresConnection? = try connectTestDatabase()
-            try RunLedger(schema: schema).start(workerConnection!, runID: worker, kind: "backfill", pipeline: "backfill worker w1")
+            try RunLedger(schema: schema).start(workerConnection!, runID: worker, kind: "worker", pipeline: "backfill worker w1", pipelineFile: "p.yaml")
             func status() throws -> String? {
                 try db.query("SELECT status FROM \(quoteIdentifier(schema)).pipeline_runs WHERE run_id = $1", [worker]).scalar
             }

@@ -61,6 +61,8 @@ public struct PipelineDefinition: Sendable {
     public var clean: CleanRules
     /// The `aggregate:` section.
     public var aggregate = AggregateSettings()
+    /// The `report:` section: how the morning report presents itself.
+    public var report = ReportSettings()
 
     /// Files the pipeline's behaviour depends on besides its inputs (for the effective hash).
     public var ruleFiles: [String] = []
@@ -191,16 +193,18 @@ public struct PipelineDefinition: Sendable {
             guard let fdr = Bool(text) else { throw ConfigError(key: "aggregate.fdr", value: text, source: source, problem: "allowed: true, false") }
             aggregate.fdr = fdr
         }
+        let report = try ReportSettings.load(doc)
         try doc.rejectUnknownKeys(known: ["name", "timezone", "inputs", "format", "encoding", "csv.delimiter", "id_hash", "id_hash_fallback", "dedup",
                                           "columns.occurred_at.date", "columns.occurred_at.time",
                                           "boundaries.districts", "boundaries.district_code",
                                           "boundaries.district_name", "boundaries.governorates", "boundaries.governorate_code", "boundaries.crs", "coordinates.crs",
                                           "boundaries.governorate_name", "geocode.aliases", "geocode.nearest_metres", "aggregate.trend_weeks",
-                                          "aggregate.alpha", "aggregate.hotspot_windows", "aggregate.fdr", "aggregate.tables"] + Self.hotspotKeys + Field.allCases.map { "columns.\($0.rawValue)" } + Self.cleanKeys)
+                                          "aggregate.alpha", "aggregate.hotspot_windows", "aggregate.fdr", "aggregate.tables"] + Self.hotspotKeys + ReportSettings.keys + Field.allCases.map { "columns.\($0.rawValue)" } + Self.cleanKeys)
         var definition = PipelineDefinition(path: path, name: name, timeZone: timeZone, inputs: inputList.map(resolve), format: format,
                                             delimiter: delimiter, legacyEncoding: legacyEncoding, mapping: mapping,
                                             boundaries: boundaries, clean: clean)
         definition.aggregate = aggregate
+        definition.report = report
         definition.ruleFiles = [boundaries.districtsFile, boundaries.governoratesFile, boundaries.aliasesFile,
                                 try doc.scalar("clean.categories").map { resolve($0.value) }].compactMap { $0 }
         return definition

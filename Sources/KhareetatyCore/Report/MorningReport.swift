@@ -10,7 +10,8 @@ import Postgres
 ///     Mann-Kendall trend label;
 ///   - the emerging hot-spot patterns;
 ///   - the run's accounting, inputs and checksums (the audit record of the night).
-/// Names are shown in English and, where the gazetteer has one, Arabic (right to left).
+/// Names are shown as the boundary file has them and, where the pipeline asks for it
+/// (`report.names_language: ar`) and the gazetteer has one, in Arabic (right to left).
 /// Palettes are ColorBrewer's colour-blind-safe diverging ones: PuOr for change, RdBu for Gi*.
 public struct MorningReport: Sendable {
     public struct Area: Sendable {
@@ -50,6 +51,8 @@ public struct MorningReport: Sendable {
         public var geocodeMethods: [(String, Int)]
         public var inputs: [(path: String, bytes: Int, sha256: String, read: Int, skipped: String?)]
         public var pipelineSHA256: String?
+        /// Loaded incidents known only to the month (in the monthly counts only).
+        public var monthOnly = 0
     }
 
     public var asOf: String
@@ -63,11 +66,14 @@ public struct MorningReport: Sendable {
     public var emergingPatterns: [(pattern: String, cells: Int)]
     public var emergingCells: [(pattern: String, corners: [GeoPoint])]
     public var run: Run?
+    /// Title, names, attribution and inset, from the pipeline.
+    public var presentation = ReportSettings()
 
     // MARK: Loading
 
     /// Everything the report shows for `asOf`, from the tables of `schema` and the pipeline's layer.
-    public static func load(db: PostgresConnection, schema: String, asOf: String, layer: DistrictLayer) throws -> MorningReport {
+    public static func load(db: PostgresConnection, schema: String, asOf: String, layer: DistrictLayer,
+                            presentation: ReportSettings) throws -> MorningReport {
         let s = quoteIdentifier(schema)
         var trends: [String: [String?]] = [:]
         for row in try db.query("""
@@ -86,7 +92,8 @@ public struct MorningReport: Sendable {
         }
         let areas = layer.districts.enumerated().map { index, district in
             let t = trends[district.code]
-            return Area(code: district.code, name: district.name, arabicName: layer.gazetteer.arabicNames[index],
+            return Area(code: district.code, name: district.name,
+                        arabicName: presentation.namesLanguage == "ar" ? layer.gazetteer.arabicNames[index] : nil,
                         governorate: district.governorateName, geometry: district.geometry,
                         count7d: t?[1].flatMap { Int($0) }, baseline: t?[2].flatMap { Double($0) },
                         changePct: t?[3].flatMap { Double($0) }, changeLabel: t?[6] ?? nil, changeP: t?[7].flatMap { Double($0) }, trendLabel: t?[4] ?? nil, senSlope: t?[5].flatMap { Double($0) },
@@ -131,10 +138,12 @@ public struct MorningReport: Sendable {
             ORDER BY 2, 3
             """, [asOf]).typedRows.map { (pattern: try $0.text(0), corners: corners(try $0.int(1), try $0.int(2))) }
 
-        return MorningReport(asOf: asOf, generatedAt: Date(), areas: areas, hotspotWindow: window,
-                             hotspotStatus: hotspotStatus.map { (status: $0.0, incidents: $0.1, cellMetres: $0.2, reason: $0.3) },
-                             emergingStatus: emergingStatus, cells: cells,
-                             emergingPatterns: patterns, emergingCells: emergingCells, run: try loadRun(db: db, schema: schema, asOf: asOf))
+        var report = MorningReport(asOf: asOf, generatedAt: Date(), areas: areas, hotspotWindow: window,
+                                   hotspotStatus: hotspotStatus.map { (status: $0.0, incidents: $0.1, cellMetres: $0.2, reason: $0.3) },
+                                   emergingStatus: emergingStatus, cells: cells,
+                                   emergingPatterns: patterns, emergingCells: emergingCells, run: try loadRun(db: db, schema: schema, asOf: asOf))
+        report.presentation = presentation
+        return report
     }
 
     /// The latest succeeded run that reported on `asOf`.
@@ -143,7 +152,7 @@ public struct MorningReport: Sendable {
         guard let r = try db.query("""
             SELECT run_id, kind, status, pipeline, to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS "UTC"'),
                    extract(epoch FROM finished_at - started_at)::float8, rows_read, rows_loaded, rows_rejected, rows_duplicate,
-                   rows_unassigned, pipeline_sha256
+                   rows_unassigned, pipeline_sha256, rows_month_only
             FROM \(s).pipeline_runs WHERE as_of_date = $1::date AND status = 'succeeded' AND kind <> 'backfill'
             ORDER BY finished_at DESC LIMIT 1
             """, [asOf]).typedRows.first else { return nil }
@@ -157,9 +166,11 @@ public struct MorningReport: Sendable {
             FROM \(s).pipeline_runs, jsonb_array_elements(inputs) i WHERE run_id = $1
             """, [id]).typedRows.map { (path: try $0.text(0), bytes: try $0.int(1), sha256: try $0.text(2), read: try $0.int(3), skipped: $0[4]) }
         func int(_ i: Int) -> Int { r[i].flatMap { Int($0) } ?? 0 }
-        return Run(runID: id, kind: try r.text(1), status: try r.text(2), pipeline: try r.text(3), started: try r.text(4), seconds: r[5].flatMap { Double($0) },
-                   read: int(6), loaded: int(7), rejected: int(8), duplicates: int(9), unassigned: int(10),
-                   rejectsByReason: try pairs("rejects_by_reason"), geocodeMethods: try pairs("geocode_methods"), inputs: inputs, pipelineSHA256: r[11])
+        var run = Run(runID: id, kind: try r.text(1), status: try r.text(2), pipeline: try r.text(3), started: try r.text(4), seconds: r[5].flatMap { Double($0) },
+                      read: int(6), loaded: int(7), rejected: int(8), duplicates: int(9), unassigned: int(10),
+                      rejectsByReason: try pairs("rejects_by_reason"), geocodeMethods: try pairs("geocode_methods"), inputs: inputs, pipelineSHA256: r[11])
+        run.monthOnly = int(12)
+        return run
     }
 }
 
@@ -199,11 +210,25 @@ extension MorningReport {
     }
 
     public func html() -> String {
+        let p = presentation
         let map = mapSVG(width: 780, classes: "area")
-        // The urban coast, where most areas are a few km² wide: the areas under 20 km², enlarged.
-        var urban = BoundingBox(minLon: .infinity, minLat: .infinity, maxLon: -.infinity, maxLat: -.infinity)
-        for area in areas where area.geometry.areaKm2 < 20 { urban.extend(area.geometry.boundingBox) }
-        let inset = urban.minLon.isFinite ? mapSVG(width: 780, classes: "inset", focus: urban) : ""
+        // The inset the pipeline asks for (e.g. a coast where most areas are a few km² wide),
+        // unless its areas span most of the map anyway: then it would repeat the map.
+        var inset = ""
+        if let limit = p.insetMaxAreaKm2 {
+            var small = BoundingBox(minLon: .infinity, minLat: .infinity, maxLon: -.infinity, maxLat: -.infinity)
+            var all = small
+            for area in areas {
+                all.extend(area.geometry.boundingBox)
+                if area.geometry.areaKm2 < limit { small.extend(area.geometry.boundingBox) }
+            }
+            func span(_ b: BoundingBox) -> Double { (b.maxLon - b.minLon) * (b.maxLat - b.minLat) }
+            if small.minLon.isFinite && span(small) < 0.5 * span(all) { inset = mapSVG(width: 780, classes: "inset", focus: small) }
+        }
+        let localTitle = p.localTitle.map { title in
+            let lang = p.localTitleLanguage.map { " lang=\"\(h($0))\"" } ?? ""
+            return " <span class=\"ar\"\(lang)\(p.localTitleIsRightToLeft ? " dir=\"rtl\"" : "")>\(h(title))</span>"
+        } ?? ""
         let byCount = areas.filter { ($0.count7d ?? 0) > 0 }.sorted { ($0.count7d!, $1.name) > ($1.count7d!, $0.name) }.prefix(10)
         let byChange = areas.filter { ($0.baseline ?? 0) >= 2 && $0.changePct != nil }
             .sorted { ($0.changePct!, $1.name) > ($1.changePct!, $0.name) }.prefix(10)
@@ -214,7 +239,7 @@ extension MorningReport {
             <head>
             <meta charset="utf-8">
             <meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>Khareetaty morning report — \(h(asOf))</title>
+            <title>\(h(p.title)) — \(h(asOf))</title>
             <style>
             body { font-family: system-ui, -apple-system, "Segoe UI", "DejaVu Sans", sans-serif; margin: 24px; color: #222; max-width: 1180px; }
             h1 { font-size: 22px; margin: 0 0 4px; } h2 { font-size: 17px; margin: 28px 0 8px; border-bottom: 1px solid #ddd; padding-bottom: 4px; }
@@ -231,13 +256,13 @@ extension MorningReport {
             </style>
             </head>
             <body>
-            <h1>Khareetaty — morning report <span class="ar" lang="ar" dir="rtl">خريطتي</span></h1>
+            <h1>\(h(p.title))\(localTitle)</h1>
             <p class="sub">As of \(h(asOf)) · \(total7) incidents in the last 7 days across \(areas.count) areas · generated \(h(Self.timestamp(generatedAt)))</p>
             <div class="grid">
             <figure>\(map)<figcaption>All areas.</figcaption></figure>
             \(legend())
             </div>
-            \(inset.isEmpty ? "" : "<figure>\(inset)<figcaption>The urban coast, enlarged: the areas under 20 km².</figcaption></figure>")
+            \(inset.isEmpty ? "" : "<figure>\(inset)<figcaption>\(h(p.insetCaption))</figcaption></figure>")
 
             """
         out += "<h2>Top areas by incidents, last 7 days</h2>\n" + areaTable(Array(byCount))
@@ -245,7 +270,7 @@ extension MorningReport {
         out += "<h2>Emerging hot spots (weekly Gi* trend, ArcGIS patterns)</h2>\n" + emergingTable()
         out += "<h2>The run: accounting and inputs</h2>\n" + runSection()
         out += """
-            <p class="sub">Boundaries: geoBoundaries (© OpenStreetMap contributors, ODbL 1.0). Change: last 7 days against the four weeks before, judged by an exact test on the counts (colour only where p < 0.05).
+            <p class="sub">\(p.attribution.map { h($0) + " " } ?? "")Change: last 7 days against the four weeks before, judged by an exact test on the counts (colour only where p < 0.05).
             Hot spots: Getis-Ord Gi* on a grid sized from the incidents' spacing, significance exact under complete spatial randomness, FDR-corrected. Trend: Mann-Kendall on the last 12 weekly counts.</p>
             </body>
             </html>
@@ -278,7 +303,7 @@ extension MorningReport {
         }
         func ring(_ points: [GeoPoint]) -> String { "M" + points.map(point).joined(separator: "L") + "Z" }
 
-        var svg = "<svg role=\"img\" aria-label=\"Map of \(focus == nil ? "Kuwait's areas" : "the urban coast") coloured by the change of the last 7 days\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\">\n"
+        var svg = "<svg role=\"img\" aria-label=\"Map of \(h(presentation.mapLabel))\(focus == nil ? "" : ", enlarged") coloured by the change of the last 7 days\" width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\">\n"
         svg += "<rect width=\"100%\" height=\"100%\" fill=\"#eef3f7\"/>\n<g id=\"areas\">\n"
         for area in areas {
             let d = area.geometry.rings.map { ring($0.points) }.joined()
@@ -321,13 +346,21 @@ extension MorningReport {
 
     func areaTable(_ rows: [Area]) -> String {
         guard !rows.isEmpty else { return "<p>No incidents in the last 7 days.</p>\n" }
-        var out = "<table><thead><tr><th>Area</th><th>الاسم</th><th>Governorate</th><th class=\"n\">7 days</th><th class=\"n\">baseline</th>"
+        // A second name and a region only where the pipeline has them: no empty columns.
+        let names = presentation.namesLanguage != nil && areas.contains { $0.arabicName != nil }
+        let regions = areas.contains { $0.governorate != nil }
+        let namesCell = { (area: Area) -> String in
+            let lang = self.presentation.namesLanguage.map { " lang=\"\(self.h($0))\"" } ?? ""
+            return "<td class=\"ar\"\(lang)\(self.presentation.namesAreRightToLeft ? " dir=\"rtl\"" : "")>\(self.h(area.arabicName ?? ""))</td>"
+        }
+        var out = "<table><thead><tr><th>Area</th>" + (names ? "<th>\(h(presentation.namesHeading))</th>" : "")
+            + (regions ? "<th>\(h(presentation.regionHeading))</th>" : "") + "<th class=\"n\">7 days</th><th class=\"n\">baseline</th>"
             + "<th class=\"n\">change</th><th>12 weeks</th><th>trend (Mann-Kendall)</th></tr></thead><tbody>\n"
         for area in rows {
             let change = changeValue(area).map { $0.isInfinite ? "new" : String(format: "%+.0f%%", $0) } ?? "—"
             let label = area.trendLabel ?? "—"
             let slope = area.senSlope.map { String(format: " (%+.1f/week)", $0) } ?? ""
-            out += "<tr><td>\(h(area.name))</td><td class=\"ar\" lang=\"ar\" dir=\"rtl\">\(h(area.arabicName ?? ""))</td><td>\(h(area.governorate ?? ""))</td>"
+            out += "<tr><td>\(h(area.name))</td>" + (names ? namesCell(area) : "") + (regions ? "<td>\(h(area.governorate ?? ""))</td>" : "")
                 + "<td class=\"n\">\(area.count7d ?? 0)</td><td class=\"n\">\(area.baseline.map { String(format: "%.1f", $0) } ?? "—")</td>"
                 + "<td class=\"n\">\(change)</td><td>\(sparkline(area.weekly))</td>"
                 + "<td class=\"label-\(h(label))\">\(h(label.replacingOccurrences(of: "_", with: " ")))\(label == "rising" || label == "falling" ? slope : "")</td></tr>\n"
@@ -365,7 +398,9 @@ extension MorningReport {
         var out = "<p>Run <span class=\"mono\">\(h(run.runID))</span> (\(h(run.kind)), \(h(run.status))), pipeline \(h(run.pipeline)), started \(h(run.started))"
             + (run.seconds.map { String(format: ", %.1f s", $0) } ?? "") + ".</p>\n"
         out += "<p>read \(run.read) = loaded \(run.loaded) + rejected \(run.rejected) + duplicates \(run.duplicates) "
-            + (holds ? "<span class=\"ok\">✓ adds up</span>" : "<span class=\"bad\">✗ does not add up</span>") + " · unassigned \(run.unassigned)</p>\n"
+            + (holds ? "<span class=\"ok\">✓ adds up</span>" : "<span class=\"bad\">✗ does not add up</span>") + " · unassigned \(run.unassigned)"
+            + (run.monthOnly > 0 ? " · known only to the month \(run.monthOnly) (in the monthly counts; not in the daily counts, trends or hot spots)" : "")
+            + "</p>\n"
         out += "<div class=\"grid\"><table><thead><tr><th>rejected, by reason</th><th class=\"n\">rows</th></tr></thead><tbody>\n"
         for (reason, n) in run.rejectsByReason { out += "<tr><td>\(h(reason))</td><td class=\"n\">\(n)</td></tr>\n" }
         out += "</tbody></table><table><thead><tr><th>geocoded, by method</th><th class=\"n\">rows</th></tr></thead><tbody>\n"

@@ -72,6 +72,7 @@ public struct Backfill {
         var logger = logger
         logger[metadataKey: "run_id"] = .string(runID)
         let scope = try RunScope.open(settings: settings, runID: runID, kind: "backfill", label: "backfill \(CivilDate.isoDate(days: from))..\(CivilDate.isoDate(days: to))",
+                                      pipelineFile: pipeline.path,
                                       lock: .exclusive(wait: waitSeconds), logger: logger)
         defer { scope.close() }
         let db = scope.db, s = quoteIdentifier(settings.schema)
@@ -180,7 +181,8 @@ public struct Backfill {
         var logger = logger
         logger[metadataKey: "run_id"] = .string(runID)
         // No lock of its own: each chunk takes the schema's lock shared, in its transaction.
-        let scope = try RunScope.open(settings: settings, runID: runID, kind: "backfill", label: "backfill worker \(workerName)", lock: .none, logger: logger)
+        let scope = try RunScope.open(settings: settings, runID: runID, kind: "worker", label: "backfill worker \(workerName)",
+                                      pipelineFile: pipeline.path, lock: .none, logger: logger)
         defer { scope.close() }
         let db = scope.db, s = quoteIdentifier(settings.schema)
         let layer = try DistrictLayer.load(pipeline.boundaries)

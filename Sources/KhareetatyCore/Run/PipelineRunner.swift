@@ -8,11 +8,13 @@ import Postgres
 /// Runs a pipeline end to end: ingest → clean → geocode → load (+ daily counts), with the whole
 /// effect committed in one transaction or not at all.
 public struct PipelineRunner {
-    public enum Kind: String, Sendable { case nightly, backfill, replay }
+    /// What the ledger row says the run was: `run` (`khareetaty run`, by cron or by hand), a
+    /// `backfill`'s load of corrected files, or a fixture `replay`.
+    public enum Kind: String, Sendable { case run, backfill, replay }
 
     public var settings: Settings
     public var pipeline: PipelineDefinition
-    public var kind: Kind = .nightly
+    public var kind: Kind = .run
     public var dryRun = false
     /// Seconds to wait for another run on the same schema to finish (0: fail at once, exit 75).
     public var waitSeconds = 0
@@ -78,7 +80,7 @@ public struct PipelineRunner {
         if !report.isClean { logger.warning("boundary problems (first area in file order wins)", metadata: ["stage": "geocode", "report": .string(report.summary)]) }
 
         // A dry run leaves every table as it was: no ledger row, no stale rows marked, no commit.
-        let scope = try RunScope.open(settings: settings, runID: runID, kind: kind.rawValue, label: pipeline.path,
+        let scope = try RunScope.open(settings: settings, runID: runID, kind: kind.rawValue, label: pipeline.path, pipelineFile: pipeline.path,
                                       lock: .exclusive(wait: waitSeconds), record: !dryRun, logger: logger)
         defer { scope.close() }
         let (db, ledger) = (scope.db, scope.ledger)
@@ -165,7 +167,8 @@ public struct PipelineRunner {
             // The morning report of the night; a report that cannot be written is logged, the run stands.
             let path = URL(fileURLWithPath: settings.reportDir).appendingPathComponent("khareetaty-\(pipeline.name)-\(summary.asOfDate).html").path
             do {
-                try MorningReport.load(db: db, schema: settings.schema, asOf: summary.asOfDate, layer: layer).write(to: path)
+                try MorningReport.load(db: db, schema: settings.schema, asOf: summary.asOfDate, layer: layer,
+                                       presentation: pipeline.report).write(to: path)
                 logger.info("morning report written", metadata: ["stage": "report", "file": .string(path)])
             } catch {
                 logger.error("cannot write the morning report", metadata: ["stage": "report", "file": .string(path), "error": .string("\(error)")])

@@ -11,11 +11,12 @@ struct RunLedger {
     /// advisory lock on the run id, held until the connection ends), so a live run is told from
     /// a dead one by whether anyone holds that lock — not by who holds the schema's lock, which
     /// a backfill worker gives up between months.
-    func start(_ db: PostgresConnection, runID: String, kind: String, pipeline: String) throws {
+    func start(_ db: PostgresConnection, runID: String, kind: String, pipeline: String, pipelineFile: String) throws {
         try db.query("SELECT pg_advisory_lock(hashtext('khareetaty.alive'), hashtext($1))", [runID])
         try db.query("""
-            INSERT INTO \(table) (run_id, kind, status, pipeline, host, version) VALUES ($1, $2, 'running', $3, $4, $5)
-            """, [runID, kind, pipeline, ProcessInfo.processInfo.hostName, Khareetaty.version])
+            INSERT INTO \(table) (run_id, kind, status, pipeline, host, version, pipeline_file) VALUES ($1, $2, 'running', $3, $4, $5, $6)
+            """, [runID, kind, pipeline, ProcessInfo.processInfo.hostName, Khareetaty.version,
+                  URL(fileURLWithPath: pipelineFile).standardizedFileURL.path])
     }
 
     /// The final row, in the run's own transaction: succeeded (error nil) or failed with the reason.

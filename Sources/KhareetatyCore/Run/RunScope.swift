@@ -24,7 +24,7 @@ struct RunScope {
 
     /// Connects, requires the current schema, takes the lock (marking dead runs' rows failed) and
     /// writes the run's `running` row.
-    static func open(settings: Settings, runID: String, kind: String, label: String, lock: Lock, record: Bool = true,
+    static func open(settings: Settings, runID: String, kind: String, label: String, pipelineFile: String, lock: Lock, record: Bool = true,
                      logger: Logger) throws -> RunScope {
         let db = try Database.connect(settings)
         try Migrator(connection: db, schema: settings.schema).requireCurrent()
@@ -34,7 +34,7 @@ struct RunScope {
         let scope = RunScope(db: db, runID: runID, schema: settings.schema, ledger: RunLedger(schema: settings.schema), record: record,
                              logger: logger, lock: lock)
         do {
-            if record { try scope.ledger.start(db, runID: runID, kind: kind, pipeline: label) }
+            if record { try scope.ledger.start(db, runID: runID, kind: kind, pipeline: label, pipelineFile: pipelineFile) }
         } catch {
             scope.close()
             throw error

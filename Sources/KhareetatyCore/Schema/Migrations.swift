@@ -47,6 +47,7 @@ extension Migration {
         Migration(version: 14, name: "valid hot spots and trends: analysis state and choices, baseline coverage, stale backfill chunks", file: "0014_valid_hot_spots_and_trends_analysis"),
         Migration(version: 15, name: "a run stopped by a signal is cancelled, not failed", file: "0015_a_run_stopped_by_a_signal"),
         Migration(version: 16, name: "month-only incidents: time precision, monthly counts", file: "0016_month_only_incidents_and_monthly_counts"),
+        Migration(version: 17, name: "real run kinds and the pipeline file on the ledger", file: "0017_real_run_kinds_and_the_pipeline_file"),
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }
