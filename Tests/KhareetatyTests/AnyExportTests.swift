@@ -230,7 +230,8 @@ import TestSupport
             #expect(summary.text.contains("known only to the month: 7"))
             let s = quoteIdentifier(schema)
             #expect(try db.query("SELECT count(*) FROM \(s).district_daily").scalar == "0")
-            #expect(try db.query("SELECT sum(incident_count) FROM \(s).district_monthly WHERE category = 'all'").scalar == "6")
+            #expect(try db.query("SELECT sum(incident_count) FROM \(s).district_monthly WHERE category = 'all'").scalar == "7")
+            #expect(summary.flags["area_code_disagrees"] == 1 && summary.geocodeMethods["area_code"] == 1)
             #expect(try db.query("SELECT n_incidents FROM \(s).hotspot_grids WHERE analysis = 'hotspot' ORDER BY window_days LIMIT 1").scalar == "0")
             #expect(try db.query("SELECT rows_month_only FROM \(s).pipeline_runs").scalar == "7")
 
@@ -273,6 +274,7 @@ import TestSupport
             #expect(!html.unicodeScalars.contains { (0x0600...0x06FF).contains($0.value) }, "Arabic text in another force's report")
             #expect(html.contains("Grid A1") && html.contains("Map of the areas"))
             #expect(html.contains("known only to the month 7"))
+            #expect(html.contains("<td>area_code_disagrees</td><td class=\"n\">1</td>"))
 
             let check = try runCLI(["check"], environment: env, inheritDatabase: true)
             #expect(check.stdout.contains("replay-police-uk"), "\(check.stdout)")
@@ -288,5 +290,24 @@ import TestSupport
         #expect(report.localTitle == "خريطتي" && report.namesLanguage == "ar" && report.insetMaxAreaKm2 == 20)
         #expect(report.attribution?.contains("geoBoundaries") == true)
         #expect(ReportSettings().attribution == nil && ReportSettings().localTitle == nil && ReportSettings().insetMaxAreaKm2 == nil)
+    }
+
+    /// The export's area code places what has no usable point, and is compared with the point's
+    /// answer where both exist: a disagreement keeps the point's area, flagged and explained.
+    @Test func anAreaCodePlacesWhatHasNoPointAndIsComparedWithThePoint() throws {
+        let layer = try DistrictLayer.load(try PipelineDefinition.load(path: repoPath("fixtures/replay/police-uk/pipeline.yaml")).boundaries)
+        let noPoint = layer.place(lat: nil, lon: nil, areaName: nil, areaCode: "B2")
+        #expect(noPoint.district?.code == "B2" && noPoint.method == .areaCode && !noPoint.codeDisagrees)
+        let agrees = layer.place(lat: 53.79, lon: -1.575, areaName: nil, areaCode: "A1")
+        #expect(agrees.district?.code == "A1" && agrees.method == .point && !agrees.codeDisagrees && agrees.detail == nil)
+        let disagrees = layer.place(lat: 53.79, lon: -1.575, areaName: nil, areaCode: "B2")
+        #expect(disagrees.district?.code == "A1" && disagrees.method == .point && disagrees.codeDisagrees)
+        #expect(disagrees.detail?.contains("area code B2 is Grid B2 (B2)") == true)
+        let unknown = layer.place(lat: 53.79, lon: -1.575, areaName: nil, areaCode: "Z9")
+        #expect(unknown.district?.code == "A1" && unknown.codeDisagrees && unknown.detail?.contains("names no area") == true)
+        let outside = layer.place(lat: 53.70, lon: -1.70, areaName: nil, areaCode: "B1")
+        #expect(outside.district?.code == "B1" && outside.method == .areaCode)
+        let nothing = layer.place(lat: nil, lon: nil, areaName: nil, areaCode: "Z9")
+        #expect(nothing.district == nil && nothing.method == GeocodeMethod.none && nothing.detail?.contains("unknown area code Z9") == true)
     }
 }

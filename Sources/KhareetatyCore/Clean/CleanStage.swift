@@ -211,7 +211,7 @@ public struct CleanStage: Stage {
 
         var incident = Incident(
             incidentID: id, occurredAt: occurredAt, localDay: localDay, category: category,
-            lat: lat, lon: lon, areaName: value(.areaName), description: value(.description),
+            lat: lat, lon: lon, areaName: value(.areaName), areaCode: value(.areaCode), description: value(.description),
             updatedAt: updatedAt, sourceFile: record.sourceFile, sourceLine: record.sourceLine)
         incident.precision = precision
         incident.flags = flags
@@ -227,8 +227,9 @@ public struct CleanStage: Stage {
         case .lat: 3
         case .lon: 4
         case .areaName: 5
-        case .description: 6
-        case .updatedAt: 7
+        case .areaCode: 6
+        case .description: 7
+        case .updatedAt: 8
         }
     }
 

@@ -6,6 +6,8 @@ public enum CanonicalField: String, CaseIterable, Sendable {
     case lat
     case lon
     case areaName = "area_name"
+    /// The export's own area code (police.uk's LSOA code): see `GeocodeMethod.areaCode`.
+    case areaCode = "area_code"
     case description
     case updatedAt = "updated_at"
 
@@ -23,6 +25,7 @@ public struct Incident: Sendable {
     public var lat: Double?
     public var lon: Double?
     public var areaName: String?
+    public var areaCode: String?
     public var description: String?
     public var updatedAt: Int64?
     public var sourceFile: String
@@ -70,6 +73,8 @@ public enum GeocodeMethod: String, Sendable, CaseIterable {
     case point
     /// The point lies inside no polygon, within the snap distance of this district.
     case nearest
+    /// No usable point (none, or inside no area): the export's area code is this district's.
+    case areaCode = "area_code"
     /// No usable point; the area name matched this district (gazetteer).
     case name
     /// Not placed: see `geocodeDetail` for the reason. Kept and counted, never dropped.
@@ -86,6 +91,9 @@ public enum IncidentFlag: String, Sendable, CaseIterable {
     case transcoded
     /// The time column (`columns.occurred_at.time`) was blank: the incident is at local midnight.
     case noTimeOfDay = "no_time_of_day"
+    /// The export's area code names another area than the point lies in (the point's answer is
+    /// kept; the code is stored beside it).
+    case areaCodeDisagrees = "area_code_disagrees"
 }
 
 /// Why a record was not loaded. Codes are stable: dashboards and alerts key on them.

@@ -24,6 +24,8 @@ public struct PipelineDefinition: Sendable {
         public var nearestMetres: Double = 250
         /// The CRS of the GeoJSON boundary files' positions (`EPSG:2263`); nil: WGS 84 degrees.
         public var crs: String?
+        /// The property holding the code an export's `area_code` column uses; nil: the district code.
+        public var areaCodeProperty: String?
     }
 
     public enum Format: String, Sendable, CaseIterable {
@@ -157,7 +159,8 @@ public struct PipelineDefinition: Sendable {
                 }
                 return metres
             }(),
-            crs: try Self.crs(doc, "boundaries.crs")
+            crs: try Self.crs(doc, "boundaries.crs"),
+            areaCodeProperty: try doc.scalar("boundaries.area_code").map(\.value)
         )
 
         var aggregate = AggregateSettings()
@@ -197,7 +200,7 @@ public struct PipelineDefinition: Sendable {
         try doc.rejectUnknownKeys(known: ["name", "timezone", "inputs", "format", "encoding", "csv.delimiter", "id_hash", "id_hash_fallback", "dedup",
                                           "columns.occurred_at.date", "columns.occurred_at.time",
                                           "boundaries.districts", "boundaries.district_code",
-                                          "boundaries.district_name", "boundaries.governorates", "boundaries.governorate_code", "boundaries.crs", "coordinates.crs",
+                                          "boundaries.district_name", "boundaries.governorates", "boundaries.governorate_code", "boundaries.crs", "boundaries.area_code", "coordinates.crs",
                                           "boundaries.governorate_name", "geocode.aliases", "geocode.nearest_metres", "aggregate.trend_weeks",
                                           "aggregate.alpha", "aggregate.hotspot_windows", "aggregate.fdr", "aggregate.tables"] + Self.hotspotKeys + ReportSettings.keys + Field.allCases.map { "columns.\($0.rawValue)" } + Self.cleanKeys)
         var definition = PipelineDefinition(path: path, name: name, timeZone: timeZone, inputs: inputList.map(resolve), format: format,

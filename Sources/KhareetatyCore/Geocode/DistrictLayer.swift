@@ -10,6 +10,9 @@ public struct District: Sendable {
     public var governorateCode: String?
     public var governorateName: String?
     public var geometry: MultiPolygon
+    /// The code an export's `area_code` column names this district by (`boundaries.area_code`'s
+    /// property; by default the district code).
+    public var areaCode: String?
     public var areaKm2: Double { geometry.areaKm2 }
 }
 
@@ -20,6 +23,8 @@ public struct DistrictLayer: Sendable {
     public let index: PolygonIndex
     public let gazetteer: Gazetteer
     public let nearestMetres: Double
+    /// District index by its area code (the first district with a code wins).
+    let byAreaCode: [String: Int]
     /// Features of the boundary files skipped for a `null` geometry ("file, feature N").
     public internal(set) var skippedFeatures: [String] = []
 
@@ -28,6 +33,12 @@ public struct DistrictLayer: Sendable {
         index = PolygonIndex(districts.map(\.geometry))
         gazetteer = try Gazetteer(districts: districts, aliasFile: aliasesFile)
         self.nearestMetres = nearestMetres
+        var byAreaCode: [String: Int] = [:]
+        for (i, district) in districts.enumerated() {
+            let code = district.areaCode ?? district.code
+            if byAreaCode[code] == nil { byAreaCode[code] = i }
+        }
+        self.byAreaCode = byAreaCode
     }
 
     /// Loads districts (and governorates, when the pipeline names them) and validates them:
@@ -53,7 +64,8 @@ public struct DistrictLayer: Sendable {
             guard seen.insert(code).inserted else {
                 throw BoundaryError(file: boundaries.districtsFile, feature: feature.index, problem: "duplicate district code \(code)")
             }
-            districts.append(District(code: code, name: feature.properties[boundaries.districtNameProperty] ?? code, geometry: feature.geometry))
+            districts.append(District(code: code, name: feature.properties[boundaries.districtNameProperty] ?? code, geometry: feature.geometry,
+                                      areaCode: feature.properties[boundaries.areaCodeProperty ?? boundaries.districtCodeProperty]))
         }
 
         if let governoratesFile = boundaries.governoratesFile {
@@ -96,22 +108,37 @@ public struct DistrictLayer: Sendable {
     }
 
     /// Where an incident goes, and how: point in polygon, else the nearest district within the
-    /// snap distance; without a point, the area name through the gazetteer.
-    public func place(lat: Double?, lon: Double?, areaName: String?) -> (district: District?, method: GeocodeMethod, detail: String?) {
+    /// snap distance; without a usable point, the export's area code, else the area name through
+    /// the gazetteer. Where a point and an area code both place it, `codeDisagrees` says whether
+    /// they name different districts (the point's answer is kept: a disagreement is counted, never
+    /// resolved).
+    public func place(lat: Double?, lon: Double?, areaName: String?, areaCode: String? = nil)
+        -> (district: District?, method: GeocodeMethod, detail: String?, codeDisagrees: Bool) {
+        let coded = areaCode.flatMap { byAreaCode[$0] }
+        func byPoint(_ i: Int, _ method: GeocodeMethod, _ detail: String?) -> (District?, GeocodeMethod, String?, Bool) {
+            guard let areaCode, coded != i else { return (districts[i], method, detail, false) }
+            let note = coded.map { "the export's area code \(areaCode) is \(districts[$0].name) (\(districts[$0].code))" }
+                ?? "the export's area code \(areaCode) names no area"
+            return (districts[i], method, detail.map { $0 + "; " + note } ?? note, true)
+        }
         if let lat, let lon {
             let point = GeoPoint(lon: lon, lat: lat)
-            if let i = index.locate(point) { return (districts[i], .point, nil) }
+            if let i = index.locate(point) { return byPoint(i, .point, nil) }
             if nearestMetres > 0, let (i, metres) = index.nearest(point, withinMetres: nearestMetres) {
-                return (districts[i], .nearest, "\(Int(metres.rounded())) m from the area's boundary")
+                return byPoint(i, .nearest, "\(Int(metres.rounded())) m from the area's boundary")
             }
-            return (nil, .none, "point inside no area and more than \(Int(nearestMetres)) m from every area")
+            if let coded { return (districts[coded], .areaCode, "point inside no area; placed by the export's area code", false) }
+            return (nil, .none, "point inside no area and more than \(Int(nearestMetres)) m from every area"
+                    + (areaCode.map { "; unknown area code \($0)" } ?? ""), false)
         }
-        guard let areaName, !areaName.isEmpty else { return (nil, .none, "no coordinates and no area name") }
+        if let coded { return (districts[coded], .areaCode, nil, false) }
+        if let areaCode, areaName?.isEmpty ?? true { return (nil, .none, "no coordinates and an unknown area code \(areaCode)", false) }
+        guard let areaName, !areaName.isEmpty else { return (nil, .none, "no coordinates and no area name", false) }
         switch gazetteer.match(areaName) {
-        case .district(let i): return (districts[i], .name, nil)
+        case .district(let i): return (districts[i], .name, nil, false)
         case .ambiguous(let found):
-            return (nil, .none, "ambiguous area name \"\(areaName)\": " + found.map { "\(districts[$0].name) (\(districts[$0].code))" }.joined(separator: ", "))
-        case .unknown: return (nil, .none, "unknown area name \"\(areaName)\"")
+            return (nil, .none, "ambiguous area name \"\(areaName)\": " + found.map { "\(districts[$0].name) (\(districts[$0].code))" }.joined(separator: ", "), false)
+        case .unknown: return (nil, .none, "unknown area name \"\(areaName)\"", false)
         }
     }
 }
@@ -124,8 +151,10 @@ public struct GeocodeStage: Stage {
     public mutating func process(_ batch: IncidentBatch) throws -> PlacedBatch {
         var placed = PlacedBatch(rejects: batch.rejects)
         placed.incidents.reserveCapacity(batch.incidents.count)
-        for incident in batch.incidents {
-            let (district, method, detail) = layer.place(lat: incident.lat, lon: incident.lon, areaName: incident.areaName)
+        for var incident in batch.incidents {
+            let (district, method, detail, disagrees) = layer.place(lat: incident.lat, lon: incident.lon, areaName: incident.areaName,
+                                                                    areaCode: incident.areaCode)
+            if disagrees { incident.flags.append(.areaCodeDisagrees) }
             placed.incidents.append(PlacedIncident(incident: incident, placement: Placement(
                 districtCode: district?.code, governorateCode: district?.governorateCode, geocodeMethod: method, geocodeDetail: detail)))
         }

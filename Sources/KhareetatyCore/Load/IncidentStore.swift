@@ -53,7 +53,7 @@ public final class IncidentStore {
     static let stageLayout = BinaryCopyLayout<Staged>(columns: [
         "incident_id", "occurred_at", "local_date", "category", "lat", "lon", "area_name", "description", "updated_at",
         "district_code", "governorate_code", "geocode_method", "geocode_detail", "flags", "source_file", "source_line", "run_id",
-        "time_precision", "seq", "maybe_repeat",
+        "time_precision", "area_code", "seq", "maybe_repeat",
     ]) { row, w in
         let (incident, place) = (row.placed.incident, row.placed.placement)  // plain fields, no key paths, in the hot loop
         try w.text("incident_id", incident.incidentID)
@@ -74,6 +74,7 @@ public final class IncidentStore {
         try w.int4("source_line", Int32(clamping: incident.sourceLine))
         try w.uuid("run_id", row.run)
         try w.text("time_precision", incident.precision.rawValue)
+        try w.text("area_code", incident.areaCode)
         try w.int8("seq", row.seq)
         try w.bool("maybe_repeat", row.maybeRepeat)
     }

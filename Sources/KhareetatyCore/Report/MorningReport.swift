@@ -53,6 +53,8 @@ public struct MorningReport: Sendable {
         public var pipelineSHA256: String?
         /// Loaded incidents known only to the month (in the monthly counts only).
         public var monthOnly = 0
+        /// Kept incidents by flag (swapped coordinates, area code disagreeing with the point, …).
+        public var flags: [(String, Int)] = []
     }
 
     public var asOf: String
@@ -170,6 +172,7 @@ public struct MorningReport: Sendable {
                       read: int(6), loaded: int(7), rejected: int(8), duplicates: int(9), unassigned: int(10),
                       rejectsByReason: try pairs("rejects_by_reason"), geocodeMethods: try pairs("geocode_methods"), inputs: inputs, pipelineSHA256: r[11])
         run.monthOnly = int(12)
+        run.flags = try pairs("flags")
         return run
     }
 }
@@ -405,6 +408,10 @@ extension MorningReport {
         for (reason, n) in run.rejectsByReason { out += "<tr><td>\(h(reason))</td><td class=\"n\">\(n)</td></tr>\n" }
         out += "</tbody></table><table><thead><tr><th>geocoded, by method</th><th class=\"n\">rows</th></tr></thead><tbody>\n"
         for (method, n) in run.geocodeMethods { out += "<tr><td>\(h(method))</td><td class=\"n\">\(n)</td></tr>\n" }
+        if !run.flags.isEmpty {
+            out += "</tbody></table><table><thead><tr><th>kept, flagged</th><th class=\"n\">rows</th></tr></thead><tbody>\n"
+            for (flag, n) in run.flags { out += "<tr><td>\(h(flag))</td><td class=\"n\">\(n)</td></tr>\n" }
+        }
         out += "</tbody></table></div>\n<table><thead><tr><th>input</th><th class=\"n\">bytes</th><th class=\"n\">rows read</th><th>SHA-256</th></tr></thead><tbody>\n"
         for input in run.inputs {
             out += "<tr><td>\(h(input.path))\(input.skipped.map { " <em>(skipped: \(h($0)))</em>" } ?? "")</td><td class=\"n\">\(input.bytes)</td>"
