@@ -3,7 +3,7 @@ import CStrptime
 /// One C `strptime` format, prepared once: the C library reads the text (unpadded fields, any
 /// literal, `%z` as `Z`, `±hh`, `±hhmm` or `±hh:mm`); the caller checks what it does not (that the
 /// day exists in its month). Seconds are optional where the format ends in `:%S`.
-public struct StrptimeFormat: Sendable {
+public final class StrptimeFormat: Sendable {
     /// The fields a text gave; `day` is nil when the format has none (a month-only date), and
     /// `offsetSeconds` nil when it has no `%z`.
     public struct Fields: Equatable, Sendable {

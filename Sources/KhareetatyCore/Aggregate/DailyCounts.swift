@@ -12,7 +12,9 @@ enum DailyCounts {
             INSERT INTO \(s).district_daily (local_date, district_code, category, incident_count)
             SELECT local_date, district_code, coalesce(category, 'all'), count(*)
             FROM \(s).incidents
-            WHERE local_date IN (SELECT local_date FROM \(daysTable)) AND district_code IS NOT NULL AND time_precision = 'day'
+            -- `<> 'month'`, not `= 'day'`: without statistics on the column the planner guesses an equality
+            -- keeps 0.5 % of the rows and picks a parallel sort, 200 ms slower on a million rows.
+            WHERE local_date IN (SELECT local_date FROM \(daysTable)) AND district_code IS NOT NULL AND time_precision <> 'month'
             GROUP BY GROUPING SETS ((local_date, district_code, category), (local_date, district_code))
             -- By day, the primary key's leading column: each day's rows land on a few neighbouring
             -- B-tree pages instead of random ones (a year of counts goes in 1.7× faster; sorting on
@@ -43,7 +45,9 @@ enum MonthlyCounts {
                 -- Month-only incidents: stored on their month's first day.
                 SELECT local_date, district_code, coalesce(category, 'all'), count(*), count(*)
                 FROM \(s).incidents
-                WHERE local_date IN (SELECT month FROM touched_months) AND time_precision = 'month' AND district_code IS NOT NULL
+                -- = ANY(ARRAY(…)): the dates are known before the scan, so each partition's date index answers
+                -- (IN (SELECT …) scanned every row of every touched month).
+                WHERE local_date = ANY (ARRAY(SELECT month FROM touched_months)) AND time_precision = 'month' AND district_code IS NOT NULL
                 GROUP BY GROUPING SETS ((local_date, district_code, category), (local_date, district_code))
             ) counts
             GROUP BY 1, 2, 3;

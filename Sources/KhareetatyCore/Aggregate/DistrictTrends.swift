@@ -63,7 +63,7 @@ enum DistrictTrends {
         }
         let districts = try db.query("SELECT code FROM \(s).districts ORDER BY code").rows.compactMap { $0[0] }
         // Days from the history's first day to D (negative: D is before it); nil: no history at all.
-        let earliest = try db.query("SELECT min(local_date)::text FROM \(s).incidents WHERE time_precision = 'day'").scalar ?? nil
+        let earliest = try db.query("SELECT min(local_date)::text FROM \(s).incidents WHERE time_precision <> 'month'").scalar ?? nil
         let historyDays: Int? = earliest.flatMap(CivilDate.parseISODate).map { first in
             let start = max(first, settings.historyStart.flatMap(CivilDate.parseISODate) ?? first)
             return CivilDate.parseISODate(asOf)! - start

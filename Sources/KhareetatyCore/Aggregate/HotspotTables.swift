@@ -13,7 +13,7 @@ enum Hotspots {
         guard settings.studyArea == .activeDistricts else { return Set(layer.districts.indices) }
         let codes = Set(try db.query("""
             SELECT DISTINCT district_code FROM \(quoteIdentifier(schema)).incidents
-            WHERE local_date BETWEEN $1::date - ($2::int - 1) AND $1::date AND district_code IS NOT NULL AND time_precision = 'day'
+            WHERE local_date BETWEEN $1::date - ($2::int - 1) AND $1::date AND district_code IS NOT NULL AND time_precision <> 'month'
             """, [asOf, String(settings.studyDays)]).rows.compactMap { $0[0] })
         return Set(layer.districts.indices.filter { codes.contains(layer.districts[$0].code) })
     }
@@ -24,7 +24,7 @@ enum Hotspots {
         var out: [(GeoPoint, Int)] = []
         try db.forEachRow("""
             SELECT lat, lon, $1::date - local_date FROM \(quoteIdentifier(schema)).incidents
-            WHERE local_date BETWEEN $1::date - ($2::int - 1) AND $1::date AND lat IS NOT NULL AND time_precision = 'day'
+            WHERE local_date BETWEEN $1::date - ($2::int - 1) AND $1::date AND lat IS NOT NULL AND time_precision <> 'month'
             """, [asOf, String(days)]) { row in
             guard let lat = row[0].flatMap(Double.init), let lon = row[1].flatMap(Double.init), let back = row[2].flatMap(Int.init) else { return }
             out.append((GeoPoint(lon: lon, lat: lat), back))

@@ -97,7 +97,7 @@ public struct CleanStage: Stage {
         if record.encoding == .invalid {
             return reject(.invalidEncoding, "the record is not valid UTF-8 and the pipeline declares no legacy encoding")
         }
-        func value(_ field: CanonicalField) -> String? {
+        @inline(__always) func value(_ field: CanonicalField) -> String? {
             let index = slots[Self.slot(field)]
             guard index >= 0 else { return nil }
             let text = Self.normalizedText(record.fields[index])

@@ -100,9 +100,9 @@ struct TimestampParser {
     /// Epoch seconds (UTC) and how precise the text was: a month-only format gives the first
     /// instant of the month, local time, and `.month`.
     func parseWithPrecision(_ text: Substring) -> (seconds: Int64, precision: TimePrecision)? {
-        for (index, format) in formats.enumerated() {
+        for index in formats.indices {
             let parsed: Int64?
-            switch format {
+            switch formats[index] {  // no payload bound: nothing retained per record
             case .iso8601: parsed = parseISO(text)
             case .epochSeconds: parsed = parseEpoch(text, divisor: 1)
             case .epochMillis: parsed = parseEpoch(text, divisor: 1000)
