@@ -235,6 +235,24 @@ import TestSupport
             #expect(try db.query("SELECT n_incidents FROM \(s).hotspot_grids WHERE analysis = 'hotspot' ORDER BY window_days LIMIT 1").scalar == "0")
             #expect(try db.query("SELECT rows_month_only FROM \(s).pipeline_runs").scalar == "7")
 
+            // A later day-precision load into the same month keeps the month-only counts of the first
+            // (its own run staged none: the monthly rebuild finds them by what was counted before).
+            let days = try temporaryFile("police-uk-days.csv", contents: """
+                Crime ID,Month,Reported by,Falls within,Longitude,Latitude,Location,LSOA code,LSOA name,Crime type,Last outcome category,Context
+                d1,2016-07-09,Synthetic Police,Synthetic Police,-1.575000,53.790000,On or near Fixture Street,A1,Grid A1,Burglary,,
+
+                """)
+            var dayPipeline = pipeline
+            dayPipeline.inputs = [days]
+            dayPipeline.clean.timestampFormats = [TimestampFormat("%Y-%m-%d")!]
+            let dayRun = try runner(dayPipeline, asOf: "2016-07-31").run()
+            #expect(dayRun.rowsLoaded == 1 && dayRun.rowsMonthOnly == 0)
+            let july = try #require(try db.query("""
+                SELECT incident_count, month_only_count FROM \(s).district_monthly WHERE month = '2016-07-01' AND district_code = 'A1' AND category = 'all'
+                """).typedRows.first)
+            #expect(try july.int(0) == 3 && july.int(1) == 2)
+            #expect(try db.query("SELECT sum(incident_count) FROM \(s).district_daily WHERE category = 'all'").scalar == "1")
+
             let renamed = try PipelineDefinition.load(path: repoPath("fixtures/replay/renamed-columns/pipeline.yaml"))
             let second = try runner(renamed, asOf: "2009-03-01").run()
             #expect(second.inputs.map { $0.columns?["occurred_at"] } == ["DateOccur", "DateOccured"])

@@ -3,37 +3,59 @@ import Postgres
 /// `district_daily`: incidents per (local_date, district, category) plus category `all`,
 /// recomputed from the stored incidents for a set of days, so a re-run gives identical rows.
 /// Incidents without a district are not counted here (they are counted as unassigned in the run),
-/// nor are month-only ones (their day is unknown: `district_monthly` counts them).
+/// nor are month-only ones (their day is unknown: `district_monthly` counts them). The monthly
+/// counts of the days' months are rebuilt after the daily ones.
 enum DailyCounts {
-    static func rebuild(db: Transaction, schema: String, daysTable: String) throws {
+    /// `monthOnlyStaged`: the run staged month-only incidents. Without them, and with none counted
+    /// before in the days' months, both statements leave month-only incidents out of their plans
+    /// entirely: a day-only load pays nothing for them.
+    static func rebuild(db: Transaction, schema: String, daysTable: String, monthOnlyStaged: Bool = false) throws {
         let s = quoteIdentifier(schema)
+        try db.execute("""
+            CREATE TEMPORARY TABLE IF NOT EXISTS touched_months (month date PRIMARY KEY) ON COMMIT DROP;
+            TRUNCATE touched_months;
+            INSERT INTO touched_months SELECT DISTINCT date_trunc('month', local_date)::date FROM \(daysTable);
+            """)
+        // Month-only incidents of these months were loaded by this run or counted by an earlier
+        // rebuild (a run can only take them away: a re-send replaces them).
+        let monthOnly = try monthOnlyStaged || db.query("""
+            SELECT EXISTS (SELECT 1 FROM \(s).district_monthly WHERE month_only_count > 0 AND month IN (SELECT month FROM touched_months))
+            """).scalar == "t"
         try db.execute("""
             DELETE FROM \(s).district_daily WHERE local_date IN (SELECT local_date FROM \(daysTable));
             INSERT INTO \(s).district_daily (local_date, district_code, category, incident_count)
             SELECT local_date, district_code, coalesce(category, 'all'), count(*)
             FROM \(s).incidents
+            WHERE local_date IN (SELECT local_date FROM \(daysTable)) AND district_code IS NOT NULL
             -- `<> 'month'`, not `= 'day'`: without statistics on the column the planner guesses an equality
             -- keeps 0.5 % of the rows and picks a parallel sort, 200 ms slower on a million rows.
-            WHERE local_date IN (SELECT local_date FROM \(daysTable)) AND district_code IS NOT NULL AND time_precision <> 'month'
+            \(monthOnly ? "AND time_precision <> 'month'" : "")
             GROUP BY GROUPING SETS ((local_date, district_code, category), (local_date, district_code))
             -- By day, the primary key's leading column: each day's rows land on a few neighbouring
             -- B-tree pages instead of random ones (a year of counts goes in 1.7× faster; sorting on
             -- all three columns costs more in text comparisons than it saves).
             ORDER BY 1;
             """)
-        try MonthlyCounts.rebuild(db: db, schema: schema, daysTable: daysTable)
+        try MonthlyCounts.rebuild(db: db, schema: schema, withMonthOnly: monthOnly)
     }
 }
 
 /// `district_monthly`: incidents per (month, district, category) plus category `all`, month-only
-/// incidents included (and counted apart), for the months of a set of days.
+/// incidents included (and counted apart), for the months in `touched_months`.
 enum MonthlyCounts {
-    static func rebuild(db: Transaction, schema: String, daysTable: String) throws {
+    static func rebuild(db: Transaction, schema: String, withMonthOnly: Bool) throws {
         let s = quoteIdentifier(schema)
+        let monthOnly = !withMonthOnly ? "" : """
+                UNION ALL
+                -- Month-only incidents: stored on their month's first day. = ANY(ARRAY(…)): the dates are
+                -- known before the scan, so each partition's date index answers (IN (SELECT …) scanned
+                -- every row of every touched month).
+                SELECT local_date, district_code, coalesce(category, 'all'), count(*), count(*)
+                FROM \(s).incidents
+                WHERE local_date = ANY (ARRAY(SELECT month FROM touched_months)) AND time_precision = 'month' AND district_code IS NOT NULL
+                GROUP BY GROUPING SETS ((local_date, district_code, category), (local_date, district_code))
+            """
         try db.execute("""
-            CREATE TEMPORARY TABLE IF NOT EXISTS touched_months (month date PRIMARY KEY) ON COMMIT DROP;
-            TRUNCATE touched_months;
-            INSERT INTO touched_months SELECT DISTINCT date_trunc('month', local_date)::date FROM \(daysTable);
             DELETE FROM \(s).district_monthly WHERE month IN (SELECT month FROM touched_months);
             INSERT INTO \(s).district_monthly (month, district_code, category, incident_count, month_only_count)
             SELECT month, district_code, category, sum(n), sum(month_only) FROM (
@@ -41,14 +63,7 @@ enum MonthlyCounts {
                 SELECT date_trunc('month', d.local_date)::date AS month, d.district_code, d.category, d.incident_count AS n, 0 AS month_only
                 FROM touched_months m
                 JOIN \(s).district_daily d ON d.local_date >= m.month AND d.local_date < (m.month + interval '1 month')::date
-                UNION ALL
-                -- Month-only incidents: stored on their month's first day.
-                SELECT local_date, district_code, coalesce(category, 'all'), count(*), count(*)
-                FROM \(s).incidents
-                -- = ANY(ARRAY(…)): the dates are known before the scan, so each partition's date index answers
-                -- (IN (SELECT …) scanned every row of every touched month).
-                WHERE local_date = ANY (ARRAY(SELECT month FROM touched_months)) AND time_precision = 'month' AND district_code IS NOT NULL
-                GROUP BY GROUPING SETS ((local_date, district_code, category), (local_date, district_code))
+            \(monthOnly)
             ) counts
             GROUP BY 1, 2, 3;
             """)

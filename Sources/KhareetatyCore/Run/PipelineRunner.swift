@@ -123,7 +123,8 @@ public struct PipelineRunner {
                 try load.finish()
                 let perFile = load.perFile
                 summary.rowsMonthOnly = try load.store.loadedMonthOnly()
-                try DailyCounts.rebuild(db: db, schema: settings.schema, daysTable: IncidentStore.touchedDays)
+                try DailyCounts.rebuild(db: db, schema: settings.schema, daysTable: IncidentStore.touchedDays,
+                                        monthOnlyStaged: load.store.stagedMonthOnly > 0)
                 summary.stageSeconds["finish"] = Date().timeIntervalSince(finishStart)
                 if asOfDate == Self.latest, let latest = try Self.latestIncidentDate(db: db, schema: settings.schema) {
                     summary.asOfDate = latest
