@@ -5,7 +5,7 @@ SWIFT      ?= swift
 LOCALDB    := scripts/local-db.sh
 BIN        := .build/debug/khareetaty
 
-.PHONY: run test bench eval report-screenshot build bootstrap db db-stop db-status clean-db
+.PHONY: run test bench eval report-screenshot build bootstrap db db-stop db-status clean-db dictionary
 
 ## run: the nightly pipeline on the bundled fixtures, against the local database, as of the
 ## data's last day (the bundled export ends before "yesterday"), then its morning report
@@ -54,3 +54,12 @@ db-status:
 ## clean-db: stop the local cluster and delete its data
 clean-db: db-stop
 	rm -rf .localdb
+
+## dictionary: regenerate docs/DATA-DICTIONARY.md from a freshly migrated scratch schema's comments
+dictionary: bootstrap
+	@url=$$($(LOCALDB) start) && \
+	  psql "$$url" -qc "SET client_min_messages = warning; DROP SCHEMA IF EXISTS dictionary_scratch CASCADE" && \
+	  $(SWIFT) build --product khareetaty >/dev/null && \
+	  DATABASE_URL="$$url" KHAREETATY_DATABASE_SCHEMA=dictionary_scratch .build/debug/khareetaty migrate >/dev/null && \
+	  DATABASE_URL="$$url" KHAREETATY_DATABASE_SCHEMA=dictionary_scratch .build/debug/khareetaty dictionary > docs/DATA-DICTIONARY.md && \
+	  psql "$$url" -qc "SET client_min_messages = warning; DROP SCHEMA dictionary_scratch CASCADE"

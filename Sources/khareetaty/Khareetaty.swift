@@ -34,7 +34,7 @@ struct KhareetatyCommand: ParsableCommand {
             \(exitCodesHelp)
             """,
         version: Khareetaty.version,
-        subcommands: [Run.self, Backfill.self, Replay.self, Runs.self, Report.self, Migrate.self, Check.self, Config.self]
+        subcommands: [Run.self, Backfill.self, Replay.self, Runs.self, Report.self, Migrate.self, Check.self, Config.self, Dictionary.self]
     )
 
     static func main() {

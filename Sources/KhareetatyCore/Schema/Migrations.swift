@@ -49,6 +49,7 @@ extension Migration {
         Migration(version: 16, name: "month-only incidents: time precision, monthly counts", file: "0016_month_only_incidents_and_monthly_counts"),
         Migration(version: 17, name: "real run kinds and the pipeline file on the ledger", file: "0017_real_run_kinds_and_the_pipeline_file"),
         Migration(version: 18, name: "area codes from the export", file: "0018_area_codes_from_the_export"),
+        Migration(version: 19, name: "comments: the analyst contract", file: "0019_comments_the_analyst_contract"),
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }
