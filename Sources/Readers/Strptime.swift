@@ -20,6 +20,10 @@ public final class StrptimeFormat: Sendable {
     /// test that skips the C call for texts of another shape (an epoch number against `%d/%m/%Y`).
     private let literals: [UInt8]
 
+    /// The directives that give a day of the month (`%d`, `%e`, and `%D`/`%F`, which include one):
+    /// a format without any reads month-only dates.
+    public static let dayDirectives: Set<Character> = ["d", "e", "D", "F"]
+
     /// The directive letters of a format (`%Y/%m` → Y, m).
     public static func directives(in format: String) -> [Character] {
         var used: [Character] = [], percent = false
@@ -33,7 +37,7 @@ public final class StrptimeFormat: Sendable {
         self.format = format
         withoutSeconds = format.hasSuffix(":%S") ? String(format.dropLast(3)) : nil
         let used = Set(Self.directives(in: format))
-        hasDay = !used.isDisjoint(with: ["d", "e", "D", "F"])
+        hasDay = !used.isDisjoint(with: Self.dayDirectives)
         hasOffset = used.contains("z")
         var literals: Set<UInt8> = [], percent = false
         for byte in format.utf8 {

@@ -195,11 +195,11 @@ import TestSupport
         let mapping = ColumnMapping(fields: [.incidentID: ["id"], .occurredAt: ["date"], .category: ["what"]], occurredTime: ["hour"])
         let (_, output) = try clean(mapping, header: ["id", "date", "hour", "what"], [
             ["1", "2020-01-02", "13", "theft"], ["2", "2020-01-02 00:00:00", "1430", "theft"], ["3", "2020-01-02", "", "theft"],
-            ["4", "2020-01-02", "25", "theft"], ["5", "2020-02-30", "1", "theft"],
+            ["4", "2020-01-02", "25", "theft"], ["5", "2020-02-30", "1", "theft"], ["6", "2020-01-02 junk", "1", "theft"],
         ], formats: [.iso8601])
         #expect(output.incidents.map(\.occurredAt) == [epoch("2020-01-02T13:00:00Z"), epoch("2020-01-02T14:30:00Z"), epoch("2020-01-02T00:00:00Z")])
         #expect(output.incidents.map(\.flags) == [[], [], [.noTimeOfDay]])
-        #expect(output.rejects.map(\.reason) == [.badTimestamp, .badTimestamp])
+        #expect(output.rejects.map(\.reason) == [.badTimestamp, .badTimestamp, .badTimestamp])
         #expect(output.rejects.first?.message.contains("time") == true)
     }
 
@@ -327,5 +327,26 @@ import TestSupport
         #expect(outside.district?.code == "B1" && outside.method == .areaCode)
         let nothing = layer.place(lat: nil, lon: nil, areaName: nil, areaCode: "Z9")
         #expect(nothing.district == nil && nothing.method == GeocodeMethod.none && nothing.detail?.contains("unknown area code Z9") == true)
+    }
+
+    /// With `dedup: none` ids are file name and line: two inputs of one name in one run are refused
+    /// before anything is read, instead of one's records counting as the other's duplicates.
+    @Test func dedupNoneRefusesTwoInputsOfOneName() throws {
+        var pipeline = try PipelineDefinition.load(path: repoPath("fixtures/replay/police-uk/pipeline.yaml"))
+        let source = repoPath("fixtures/incidents/any-export/police-uk-style-2016-07.csv")
+        let copies = try ["a", "b"].map { folder -> String in
+            let dir = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("dedup-none-\(UUID().uuidString)/\(folder)")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            let path = dir.appendingPathComponent("police-uk-style-2016-07.csv").path
+            try FileManager.default.copyItem(atPath: source, toPath: path)
+            return path
+        }
+        pipeline.inputs = copies
+        do {
+            _ = try PipelineRunner(settings: try testSettings(schema: "unused"), pipeline: pipeline, logger: .init(label: "test")).run()
+            Issue.record("two inputs of one name were loaded with dedup: none")
+        } catch let error as ConfigError {
+            #expect(error.key == "dedup" && error.description.contains("police-uk-style-2016-07.csv"))
+        }
     }
 }

@@ -73,7 +73,7 @@ public enum TimestampFormat: Sendable, Equatable {
     public var precision: TimePrecision {
         guard case .strptime(let format) = self else { return .day }
         let used = Self.used(in: format)
-        return used.isDisjoint(with: ["d", "e", "D", "F"]) ? .month : .day
+        return used.isDisjoint(with: StrptimeFormat.dayDirectives) ? .month : .day
     }
 
     /// The name a pipeline file gives the format.
@@ -103,7 +103,7 @@ public enum TimestampFormat: Sendable, Equatable {
         let used = Set(counts.keys)
         let hasYear = !used.isDisjoint(with: ["Y", "y", "D", "F"])
         let hasMonth = !used.isDisjoint(with: ["m", "b", "B", "h", "D", "F"])
-        let hasDay = !used.isDisjoint(with: ["d", "e", "D", "F"])
+        let hasDay = !used.isDisjoint(with: StrptimeFormat.dayDirectives)
         let hasTime = !used.isDisjoint(with: ["H", "I", "M", "S", "T", "R"])
         return hasYear && hasMonth && (hasDay || !hasTime)
     }

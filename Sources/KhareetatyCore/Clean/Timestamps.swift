@@ -118,13 +118,15 @@ struct TimestampParser {
     /// Days since 1970-01-01 of the calendar date `text` names (its time of day, if any, left
     /// aside), by the pipeline's formats: for a date column whose time is in another column.
     func parseDay(_ text: Substring) -> Int? {
-        for (index, format) in formats.enumerated() {
-            switch format {
+        for index in formats.indices {
+            switch formats[index] {
             case .iso8601:
-                guard let seconds = parseISO(text.prefix(10) + ""), text.count >= 10 else { continue }
-                return Int(localDay(of: seconds))
+                // The whole text must be ISO 8601 (a date, or a date and a time); its date is the
+                // calendar date written, whatever offset follows.
+                guard parseISO(text) != nil, let day = CivilDate.parseISODate(String(text.prefix(10))) else { continue }
+                return day
             case .epochSeconds, .epochMillis:
-                guard let seconds = parseEpoch(text, divisor: format == .epochSeconds ? 1 : 1000) else { continue }
+                guard let seconds = parseEpoch(text, divisor: formats[index] == .epochSeconds ? 1 : 1000) else { continue }
                 return Int(localDay(of: seconds))
             case .strptime:
                 guard let prepared = prepared[index], let fields = prepared.parse(text), let day = fields.day,
@@ -206,7 +208,7 @@ struct TimestampParser {
             return value
         }
         guard let year = digits(0, 4), b.count >= 10, b[4] == 45, let month = digits(5, 2), b[7] == 45, let day = digits(8, 2),
-              (1...12).contains(month), day >= 1, day <= daysInMonth(year, month) else { return nil }
+              (1...12).contains(month), day >= 1, day <= CivilDate.daysInMonth(year, month) else { return nil }
         var hour = 0, minute = 0, second = 0
         var i = 10
         if i < b.count, b[i] == 84 || b[i] == 32 {  // 'T' or ' '
@@ -245,6 +247,5 @@ struct TimestampParser {
         return Int32((local >= 0 ? local : local - 86_399) / 86_400)
     }
 
-    private func daysInMonth(_ year: Int, _ month: Int) -> Int { CivilDate.daysInMonth(year, month) }
 }
 

@@ -73,6 +73,19 @@ public struct PipelineRunner {
         if inputs.count < pipeline.inputs.count {
             logger.notice("a file was given more than once: it is read once", metadata: ["stage": "ingest", "given": .stringConvertible(pipeline.inputs.count), "files": .stringConvertible(inputs.count)])
         }
+        // With dedup: none an incident's id is its file's name and line: two inputs of one name
+        // would take each other's ids, and one's records would count as the other's duplicates.
+        if pipeline.mapping.identity == .record {
+            var byName: [String: String] = [:]
+            for path in inputs {
+                let name = (path as NSString).lastPathComponent
+                if let other = byName[name] {
+                    throw ConfigError(key: "dedup", value: "none", source: pipeline.path,
+                                      problem: "two inputs are named \(name) (\(other) and \(path)): with dedup: none an incident's id is its file's name and line, so load them in separate runs or rename one")
+                }
+                byName[name] = path
+            }
+        }
 
         logger.info("loading boundaries", metadata: ["stage": "geocode", "file": .string(pipeline.boundaries.districtsFile)])
         let layer = try DistrictLayer.load(pipeline.boundaries)
