@@ -57,6 +57,12 @@ let package = Package(
             pkgConfig: "proj",
             providers: [.apt(["libproj-dev"])]
         ),
+        // PROJ's geodesic routines (geodesic.h): areas on the WGS 84 ellipsoid.
+        .systemLibrary(
+            name: "CGeodesic",
+            pkgConfig: "proj",
+            providers: [.apt(["libproj-dev"])]
+        ),
         // GEOS: polygon validity, the same code PostGIS's ST_IsValid runs.
         .systemLibrary(
             name: "CLibGEOS",
@@ -79,7 +85,7 @@ let package = Package(
         // The only importer of PROJ and GEOS: CRS transformations and OGC validity of polygons.
         .target(
             name: "Spatial",
-            dependencies: ["Geo", "CLibProj", "CLibGEOS"]
+            dependencies: ["Geo", "CLibProj", "CGeodesic", "CLibGEOS"]
         ),
         // The statistics kernels (Mann-Kendall, Gi*, the hot-spot grid, emerging patterns): pure,
         // no database, tested in a target that needs no PostgreSQL.

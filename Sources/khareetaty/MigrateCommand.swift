@@ -25,5 +25,6 @@ struct Migrate: ParsableCommand {
             for migration in applied { print("applied \(migration.version): \(migration.name)") }
             print("schema \(settings.schema) is at version \(Migration.latestVersion)")
         }
+        print(try GeometryLayers.state(db: db, schema: settings.schema))
     }
 }

@@ -85,7 +85,8 @@ enum DistrictTrends {
                     if baselineCovered {
                         let p = Binomial.ratePValue(row.count7, exposureA: 1, baselineTotal, exposureB: 4)
                         row.baseline = baseline
-                        row.changePct = baseline > 0 ? (Double(row.count7) - baseline) / baseline * 100 : nil
+                        // Stored for people: a percent to one decimal (no 220.00000000000003).
+                        row.changePct = baseline > 0 ? ((Double(row.count7) - baseline) / baseline * 1000).rounded() / 10 : nil
                         row.poissonZ = baseline > 0 ? (Double(row.count7) - baseline) / baseline.squareRoot() : nil
                         row.changeP = p
                         row.changeLabel = row.count7 + baselineTotal < Self.minimumForChange ? "too_few"

@@ -82,7 +82,10 @@ enum EmergingHotspots {
                 let series = (0..<weeks).map { analysis.z[$0][slot] }
                 let (pattern, trend) = EmergingPattern.classify(bins: cellBins, z: series, alpha: settings.alpha)
                 guard pattern != .noPattern || hadIncidents else { continue }
-                try emit(Cell(asOf: asOf, col: cell.col, row: cell.row, weeks: weeks, trend: trend, pattern: pattern))
+                try emit(Cell(asOf: asOf, col: cell.col, row: cell.row, weeks: weeks, trend: trend, pattern: pattern,
+                              centre: grid.centre(cell.col, cell.row),
+                              district: Hotspots.mostlyIn(cell.col, cell.row, grid: grid, layer: layer),
+                              geometry: Hotspots.square(cell.col, cell.row, grid: grid)))
             }
         }
         return (written, row)
@@ -93,6 +96,9 @@ enum EmergingHotspots {
         let asOf: String, col: Int, row: Int, weeks: Int
         let trend: MannKendall?
         let pattern: EmergingPattern
+        let centre: GeoPoint
+        let district: String?
+        let geometry: String
 
         static let layout = CopyLayout<Cell>([
             .init("as_of_date") { $0.asOf },
@@ -103,6 +109,10 @@ enum EmergingHotspots {
             .init("mk_z") { $0.trend?.z },
             .init("mk_p") { $0.trend?.p },
             .init("pattern") { $0.pattern.rawValue },
+            .init("centroid_lat") { $0.centre.lat },
+            .init("centroid_lon") { $0.centre.lon },
+            .init("district_code") { $0.district },
+            .init("geometry_geojson") { $0.geometry },
         ])
     }
 }

@@ -52,13 +52,12 @@ enum Hotspots {
             written += try db.withCopy(into: "\(s).hotspot_cells", layout: Cell.layout) { emit in
                 for (slot, cell) in grid.cells.enumerated() where analysis.counts[slot] > 0 || analysis.bins[slot] != 0 {
                     let (c, r) = cell
-                    let ring = [grid.corner(c, r), grid.corner(c + 1, r), grid.corner(c + 1, r + 1), grid.corner(c, r + 1), grid.corner(c, r)]
                     try emit(Cell(asOf: asOf, window: window, col: c, row: r, centre: grid.centre(c, r),
                                   district: mostlyIn(c, r, grid: grid, layer: layer), count: Int(analysis.counts[slot]),
                                   z: analysis.z[slot],
                                   // No analysis (too few incidents): no p-value either.
                                   p: analysis.status == .ok ? analysis.tails[slot].p : nil,
-                                  bin: analysis.bins[slot], geometry: MultiPolygon([Polygon(outer: Ring(ring))]).geoJSON))
+                                  bin: analysis.bins[slot], geometry: square(c, r, grid: grid)))
                 }
             }
         }
@@ -89,6 +88,12 @@ enum Hotspots {
             .init("gi_bin") { $0.bin },
             .init("geometry_geojson") { $0.geometry },
         ])
+    }
+
+    /// A cell's square as GeoJSON (WGS 84).
+    static func square(_ c: Int, _ r: Int, grid: HotspotGrid) -> String {
+        let ring = [grid.corner(c, r), grid.corner(c + 1, r), grid.corner(c + 1, r + 1), grid.corner(c, r + 1), grid.corner(c, r)]
+        return MultiPolygon([Polygon(outer: Ring(ring))]).geoJSON
     }
 
     /// The district holding most of a cell, by a 3×3 sample of points in it.

@@ -81,6 +81,12 @@ public struct Checks {
         } catch {
             results.append(Result(name: "privileges", error: error))
         }
+        // Informational: GIS layers are optional, so their absence is no failure.
+        do {
+            results.append(Result(name: "gis", ok: true, detail: try GeometryLayers.state(db: db, schema: settings.schema).description))
+        } catch {
+            results.append(Result(name: "gis", error: error))
+        }
         return results
     }
 

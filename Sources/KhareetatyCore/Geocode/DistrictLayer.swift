@@ -13,7 +13,8 @@ public struct District: Sendable {
     /// The code an export's `area_code` column names this district by (`boundaries.area_code`'s
     /// property; by default the district code).
     public var areaCode: String?
-    public var areaKm2: Double { geometry.areaKm2 }
+    /// Surface on the WGS 84 ellipsoid (as PostGIS's geography ST_Area).
+    public var areaKm2: Double { GeodesicArea.km2(geometry) }
 }
 
 /// The district polygons of a pipeline, with each district's governorate, a spatial index and

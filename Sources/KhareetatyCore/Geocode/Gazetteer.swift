@@ -3,7 +3,8 @@ import Foundation
 /// Area names → districts, for incidents that name their area but carry no usable point.
 /// Keys are the districts' own names plus the aliases of a gazetteer file (config/areas.yaml),
 /// normalised by `MatchKey` with articles dropped. A key that fits two districts is ambiguous:
-/// such a name is never resolved, only reported.
+/// such a name is never resolved, only reported. A key that names no district but a governorate
+/// (its code or name) gives that governorate its names; they are shown, never matched.
 public struct Gazetteer: Sendable {
     public enum Match: Sendable, Equatable {
         case district(Int)
@@ -12,8 +13,10 @@ public struct Gazetteer: Sendable {
     }
 
     private var keys: [String: Set<Int>] = [:]
-    /// District index → its name in Arabic: the first alias in Arabic script (for reports).
+    /// District index → its name in Arabic: the first alias in Arabic script (districts.name_ar, reports).
     public private(set) var arabicNames: [Int: String] = [:]
+    /// Governorate code → its name in Arabic, likewise.
+    public private(set) var governorateArabicNames: [String: String] = [:]
 
     public init(districts: [District], aliasFile: String? = nil) throws {
         for (index, district) in districts.enumerated() { add(district.name, index) }
@@ -26,11 +29,18 @@ public struct Gazetteer: Sendable {
             let (aliases, source) = document.list(key) ?? ([], aliasFile)
             // A key names districts by their boundary-file name (all that carry it), or one by its code.
             let targets = districts.indices.filter { districts[$0].code == key || districts[$0].name == key }
+            let arabic = aliases.first(where: { $0.unicodeScalars.contains { (0x0600...0x06FF).contains($0.value) } })
             guard !targets.isEmpty else {
-                throw ConfigError(key: key, value: nil, source: source, problem: "no area of the boundary file has this name or code")
+                let governorates = Set(districts.compactMap { d in
+                    d.governorateCode.flatMap { d.governorateCode == key || d.governorateName == key ? $0 : nil } })
+                guard !governorates.isEmpty else {
+                    throw ConfigError(key: key, value: nil, source: source, problem: "no area or governorate of the boundary files has this name or code")
+                }
+                if let arabic { for code in governorates where governorateArabicNames[code] == nil { governorateArabicNames[code] = arabic } }
+                continue
             }
             for alias in aliases { for target in targets { add(alias, target) } }
-            if let arabic = aliases.first(where: { $0.unicodeScalars.contains { (0x0600...0x06FF).contains($0.value) } }) {
+            if let arabic {
                 for target in targets where arabicNames[target] == nil { arabicNames[target] = arabic }
             }
         }

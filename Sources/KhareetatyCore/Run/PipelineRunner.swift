@@ -273,22 +273,34 @@ public struct RejectRatioExceeded: ExitCodeProviding, CustomStringConvertible {
     }
 }
 
-/// Keeps the `districts` table equal to the pipeline's boundary layer.
+/// Keeps the `districts` table equal to the pipeline's boundary layer (and its gazetteer's Arabic names).
 enum DistrictSync {
     static func replace(db: Transaction, schema: String, layer: DistrictLayer) throws {
         let table = quoteIdentifier(schema) + ".districts"
         try db.execute("DELETE FROM \(table)")
-        try db.copy(layer.districts, into: table, layout: layout)
+        let rows = layer.districts.enumerated().map { index, district in
+            Row(district: district, nameAr: layer.gazetteer.arabicNames[index],
+                governorateNameAr: district.governorateCode.flatMap { layer.gazetteer.governorateArabicNames[$0] })
+        }
+        try db.copy(rows, into: table, layout: layout)
     }
 
-    /// A `districts` row from one district of the layer.
-    static let layout = CopyLayout<District>([
-        .init("code") { $0.code },
-        .init("name") { $0.name },
-        .init("governorate_code") { $0.governorateCode },
-        .init("governorate_name") { $0.governorateName },
-        .init("area_km2") { (($0.areaKm2 * 1000).rounded() / 1000) as Double? },
-        .init("geometry_geojson") { $0.geometry.geoJSON },
+    /// A `districts` row: one district of the layer and its names in Arabic.
+    struct Row {
+        let district: District
+        let nameAr: String?
+        let governorateNameAr: String?
+    }
+
+    static let layout = CopyLayout<Row>([
+        .init("code") { $0.district.code },
+        .init("name") { $0.district.name },
+        .init("name_ar") { $0.nameAr },
+        .init("governorate_code") { $0.district.governorateCode },
+        .init("governorate_name") { $0.district.governorateName },
+        .init("governorate_name_ar") { $0.governorateNameAr },
+        .init("area_km2") { (($0.district.areaKm2 * 1000).rounded() / 1000) as Double? },
+        .init("geometry_geojson") { $0.district.geometry.geoJSON },
     ])
 }
 

@@ -50,6 +50,7 @@ extension Migration {
         Migration(version: 17, name: "real run kinds and the pipeline file on the ledger", file: "0017_real_run_kinds_and_the_pipeline_file"),
         Migration(version: 18, name: "area codes from the export", file: "0018_area_codes_from_the_export"),
         Migration(version: 19, name: "comments: the analyst contract", file: "0019_comments_the_analyst_contract"),
+        Migration(version: 20, name: "analyst views, Arabic names, emerging cells' places, change rounded", file: "0020_analyst_views_arabic_names_emerging_places"),
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }

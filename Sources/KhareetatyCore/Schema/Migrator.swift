@@ -54,7 +54,8 @@ public struct Migrator {
         }
     }
 
-    /// Applies every pending migration, each in its own transaction. Returns those applied.
+    /// Applies every pending migration, each in its own transaction, then creates or refreshes the
+    /// PostGIS geometry views where PostGIS is available. Returns the migrations applied.
     @discardableResult
     public func migrate() throws -> [Migration] {
         try connection.withTransaction { db in
@@ -83,6 +84,10 @@ public struct Migrator {
                 return false
             }
             if !done { applied.append(migration) }
+        }
+        // Not a migration: they exist only where PostGIS does (GeometryLayers), over the latest schema.
+        if migrations.last?.version == Migration.latestVersion {
+            try GeometryLayers.ensure(connection: connection, schema: schema)
         }
         return applied
     }
