@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The screenshot of the fixture's morning report that README.md shows (docs/report.png):
+# The screenshots of the fixture's morning report that README.md shows: docs/report.png (a
+# desktop, 1400 px wide) and docs/report-phone.png (a phone, 390 px):
 # the nightly pipeline on the bundled data into a scratch schema of the local database, its
 # report, and headless Chromium's picture of it. `make report-screenshot`.
 set -euo pipefail
@@ -14,9 +15,13 @@ psql "$url" -qc "SET client_min_messages = warning; DROP SCHEMA IF EXISTS $schem
 "$bin" run --date 2026-11-24 >/dev/null
 out=$(mktemp -d)
 "$bin" report --date 2026-11-24 --out "$out/report.html" >/dev/null
-chromium --headless=new --no-sandbox --disable-gpu --hide-scrollbars --user-data-dir="$out/profile" \
-  --host-resolver-rules="MAP * ~NOTFOUND" --window-size=1280,1500 --screenshot=docs/report.png "file://$out/report.html" 2>/dev/null
+shot() {
+  chromium --headless=new --no-sandbox --disable-gpu --hide-scrollbars --user-data-dir="$out/profile" \
+    --host-resolver-rules="MAP * ~NOTFOUND" --window-size="$1" --screenshot="$2" "file://$out/report.html" 2>/dev/null
+}
+shot 1400,1900 docs/report.png
+shot 390,1700 docs/report-phone.png
 psql "$url" -qc "SET client_min_messages = warning; DROP SCHEMA $schema CASCADE"
 for r in owner loader reader; do psql "$url" -qc "DROP ROLE IF EXISTS ${schema}_$r" 2>/dev/null || true; done
 rm -rf "$out"
-echo "docs/report.png written" >&2
+echo "docs/report.png and docs/report-phone.png written" >&2

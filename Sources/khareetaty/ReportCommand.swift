@@ -10,8 +10,9 @@ struct Report: ParsableCommand {
             A map of the areas coloured by the change of the last 7 days against the baseline, with the significant
             Gi* hot- and cold-spot cells and the emerging hot spots over it; the top areas by count and by change with
             12-week sparklines and their trend; the emerging hot-spot patterns; and the accounting, inputs and
-            checksums of the run that reported on that date. No script, no network request: it opens from disk or
-            from a mail. With report.dir set, every committed run writes its own.
+            checksums of every run that loaded the incidents of its last 7 days. No script, no network request: it opens from
+            disk or on a phone. --pdf and --png add a printable PDF and a PNG for mail (headless Chromium). With report.dir
+            set, every committed run writes its own HTML.
 
             \(exitCodesHelp)
             """
@@ -22,6 +23,10 @@ struct Report: ParsableCommand {
     var date: String?
     @Option(name: .long, help: ArgumentHelp("Output file (default: khareetaty-report-DATE.html).", valueName: "file"))
     var out: String?
+    @Option(name: .long, help: ArgumentHelp("Also print it to this PDF file (A4, by headless Chromium).", valueName: "file"))
+    var pdf: String?
+    @Option(name: .long, help: ArgumentHelp("Also render it to this PNG file, 1000 px wide: the copy for mail (mail clients strip inline SVG).", valueName: "file"))
+    var png: String?
 
     func validate() throws {
         if let date, !PipelineRunner.isValidDate(date) { throw ValidationError("--date must be a date YYYY-MM-DD or latest, not \(date)") }
@@ -38,7 +43,13 @@ struct Report: ParsableCommand {
             ? try PipelineRunner.latestIncidentDate(db: db, schema: settings.schema) ?? yesterday
             : date ?? yesterday
         let path = out ?? "khareetaty-report-\(asOf).html"
-        try MorningReport.load(db: db, schema: settings.schema, asOf: asOf, layer: layer, presentation: definition.report).write(to: path)
+        // Find the browser before the work, so a missing one fails fast.
+        let browser = pdf == nil && png == nil ? nil : try HeadlessBrowser.find()
+        let report = try MorningReport.load(db: db, schema: settings.schema, asOf: asOf, layer: layer,
+                                            presentation: definition.report, timeZone: definition.timeZone)
+        try report.write(to: path)
         print(path)
+        if let pdf, let browser { try browser.pdf(html: report.html(), to: pdf); print(pdf) }
+        if let png, let browser { try browser.png(html: report.html(), to: png); print(png) }
     }
 }

@@ -70,6 +70,16 @@ import TestSupport
             #expect(try value("SELECT count(*) FROM $s.emerging_hotspots WHERE pattern <> 'no_pattern'") != "0")
             #expect(try value("SELECT count(*) FROM $s.emerging_hotspots WHERE geometry_geojson IS NULL OR centroid_lat IS NULL") == "0")
             #expect(try value("SELECT count(*) FROM $s.emerging_hotspots_named WHERE pattern LIKE '%hot_spot' AND district_name IS NOT NULL") != "0")
+
+            // The report draws them: hot-spot cells merged into outlines, emerging cells outlined on their own grid.
+            let pipeline = try PipelineDefinition.load(path: repoPath("pipelines/nightly.yaml"))
+            let html = try MorningReport.load(db: db, schema: schema, asOf: Self.asOf, layer: try DistrictLayer.load(pipeline.boundaries),
+                                              presentation: pipeline.report, timeZone: pipeline.timeZone).html()
+            #expect(html.contains("<path class=\"cluster hot\" d=\"M"))
+            let emergingHot = try value("SELECT count(*) FROM $s.emerging_hotspots WHERE pattern IN ('new_hot_spot', 'consecutive_hot_spot', 'intensifying_hot_spot', 'persistent_hot_spot')")
+            // The cluster of the last two weeks is a new or consecutive hot spot.
+            #expect(emergingHot != "0")
+            #expect(html.contains("<path class=\"emerging\" d=\"M"))
         }
     }
 

@@ -37,6 +37,18 @@ public struct PipelineRunner {
         try db.query("SELECT max(local_date)::text FROM \(quoteIdentifier(schema)).incidents").scalar ?? nil
     }
 
+    /// When no incident of day precision falls in the 7 days to `asOf` but some exist: what to run.
+    static func emptyWindowAdvice(db: any Queryable, schema: String, asOf: String) throws -> String? {
+        let s = quoteIdentifier(schema)
+        guard try db.query("""
+            SELECT NOT EXISTS (SELECT FROM \(s).incidents WHERE local_date BETWEEN $1::date - 6 AND $1::date AND time_precision = 'day')
+            """, [asOf]).scalar == "t",
+              let span = try db.query("SELECT min(local_date)::text, max(local_date)::text FROM \(s).incidents WHERE time_precision = 'day'").rows.first,
+              let first = span[0], let last = span[1] else { return nil }
+        return "no incidents in the 7 days to \(asOf), so its trends and hot spots are empty; the incidents run from \(first) to \(last): "
+            + "run `khareetaty run --date \(last)` (or `--date latest`) for the last day, `khareetaty backfill --from \(first) --to \(last)` for every day"
+    }
+
     /// `asOfDate`, or yesterday in the pipeline's zone.
     public func effectiveAsOfDate(now: Date = Date()) -> String {
         if let asOfDate, asOfDate != Self.latest { return asOfDate }
@@ -149,6 +161,8 @@ public struct PipelineRunner {
                 summary.hotspotCells = derived.hotspotCells
                 summary.emergingCells = derived.emergingCells
                 summary.hotspotAnalyses = derived.analyses.map(\.summary)
+                summary.advice = try Self.emptyWindowAdvice(db: db, schema: settings.schema, asOf: summary.asOfDate)
+                if let advice = summary.advice { logger.warning("nothing to aggregate", metadata: ["stage": "aggregate", "advice": .string(advice)]) }
                 summary.stageSeconds["aggregate"] = Date().timeIntervalSince(aggregateStart)
                 for i in summary.inputs.indices {
                     let counts = perFile[summary.inputs[i].path] ?? IncidentStore.FileCounts()
@@ -182,7 +196,7 @@ public struct PipelineRunner {
             let path = URL(fileURLWithPath: settings.reportDir).appendingPathComponent("khareetaty-\(pipeline.name)-\(summary.asOfDate).html").path
             do {
                 try MorningReport.load(db: db, schema: settings.schema, asOf: summary.asOfDate, layer: layer,
-                                       presentation: pipeline.report).write(to: path)
+                                       presentation: pipeline.report, timeZone: pipeline.timeZone).write(to: path)
                 logger.info("morning report written", metadata: ["stage": "report", "file": .string(path)])
             } catch {
                 logger.error("cannot write the morning report", metadata: ["stage": "report", "file": .string(path), "error": .string("\(error)")])

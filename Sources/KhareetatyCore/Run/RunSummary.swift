@@ -63,6 +63,9 @@ public struct RunSummary: Codable, Sendable {
     public var dryRun = false
     /// Why the run failed (a failed run's summary is printed too), and the exit code it ends with.
     public var error: String?
+    /// What to run when the as-of date's windows hold no incidents but the database has some
+    /// (a date after the export's last day, say): the summary says so instead of printing zeros.
+    public var advice: String?
     public var exitCode: Int?
 
     enum CodingKeys: String, CodingKey {
@@ -102,6 +105,7 @@ public struct RunSummary: Codable, Sendable {
         }
         if !asOfDate.isEmpty { lines.append("  as of \(asOfDate): \(trendRows) district trend rows, \(hotspotCells) hot-spot cells, \(emergingCells) emerging hot-spot cells") }
         if let error { lines.append("  error: \(error)") }
+        if let advice { lines.append("  note: \(advice)") }
         for analysis in hotspotAnalyses { lines.append("  \(analysis)") }
         for (reason, count) in rejectsByReason.sorted(by: { $0.key < $1.key }) {
             lines.append("  rejected \(reason): \(count)" + (firstRejects[reason].map { " (first: \($0))" } ?? ""))
