@@ -102,6 +102,8 @@ public struct MorningReport: Sendable {
     /// last day with incidents say what to run.
     public var hasAggregates = true
     public var incidentSpan: (first: String, last: String)?
+    /// The first and last month of incidents dated to the month only (their own table: district_monthly).
+    public var monthOnlySpan: (first: String, last: String)?
     /// Title, names, attribution and inset, from the pipeline.
     public var presentation = ReportSettings()
 
@@ -194,12 +196,20 @@ public struct MorningReport: Sendable {
             """).typedRows.first, let first = span[0], let last = span[1] {
             report.incidentSpan = (first, last)
         }
+        if let span = try db.query("""
+            SELECT to_char(min(local_date), 'YYYY-MM'), to_char(max(local_date), 'YYYY-MM') FROM \(s).incidents WHERE time_precision = 'month'
+            """).typedRows.first, let first = span[0], let last = span[1] {
+            report.monthOnlySpan = (first, last)
+        }
         let zone = timeZone.identifier
-        // Who loaded the last 7 days' incidents (each incident names the run whose load holds it).
+        // Who loaded the last 7 days' incidents (each incident names the run whose load holds it),
+        // month-only ones of those days' months included: their run is part of the week's record too.
         var inWindow: [String: Int] = [:]
         for row in try db.query("""
-            SELECT run_id::text, count(*) FROM \(s).incidents
-            WHERE local_date BETWEEN $1::date - 6 AND $1::date AND time_precision = 'day' GROUP BY 1
+            SELECT run_id::text, count(*) FILTER (WHERE time_precision = 'day') FROM \(s).incidents
+            WHERE (local_date BETWEEN $1::date - 6 AND $1::date AND time_precision = 'day')
+               OR (local_date BETWEEN date_trunc('month', $1::date - 6)::date AND $1::date AND time_precision = 'month')
+            GROUP BY 1
             """, [asOf]).typedRows { inWindow[try row.text(0)] = try row.int(1) }
         report.loadingRuns = try inWindow.keys.compactMap { try loadRun(db: db, schema: schema, id: $0, zone: zone) }
             .map { run in var run = run; run.incidentsInWindow = inWindow[run.runID] ?? 0; return run }

@@ -135,6 +135,11 @@ extension MorningReport {
         // Aggregates over a window without a single incident are zeros too: say why and what to run.
         guard !hasAggregates || loadingRuns.isEmpty else { return "" }
         guard let span = incidentSpan else {
+            if let months = monthOnlySpan {
+                return "<div class=\"notice\"><strong>No daily aggregates for \(h(asOf))</strong>: every incident so far is dated to the month only "
+                    + "(\(h(months.first)) to \(h(months.last))). They are counted in <code>district_monthly</code>; daily counts, trends and hot spots "
+                    + "need incidents dated to the day.</div>\n"
+            }
             return "<div class=\"notice\"><strong>No aggregates for \(h(asOf)), and the database holds no incidents yet.</strong> "
                 + "Load an export first: <code>khareetaty run --date \(h(asOf))</code>.</div>\n"
         }
