@@ -3,7 +3,7 @@
 # docs/BENCHMARKS.md (between the <!-- bench:NAME --> markers), with the date, command and machine.
 #   BENCH_SIZES="1000000 5000000"  incidents per generated file
 #   BENCH_REPS=3                   repetitions of each way, interleaved A B C D A B C D …
-#   BENCH_WAYS="floor daily nightly postgis"
+#   BENCH_WAYS="floor daily nightly duckdb postgis"
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release --product khareetaty-bench >/dev/null
@@ -49,6 +49,18 @@ settings=$(psql_q -c "SELECT string_agg(name || ' = ' || setting || coalesce(' '
   WHERE name IN ('shared_buffers','work_mem','maintenance_work_mem','fsync','synchronous_commit','full_page_writes','wal_level','max_wal_size','max_parallel_maintenance_workers','jit')")
 version=$(psql_q -c "SHOW server_version")
 results="$data/results.jsonl"
+
+# The best peer: DuckDB with its spatial and postgres extensions, from PyPI wheels of one version
+# (the extensions load from the wheels' files: no network at run time), in its own environment.
+duckdb_env=.build/bench-duckdb
+duckdb_want="duckdb==1.5.5 duckdb-extension-spatial==1.5.5 duckdb-extension-postgres==1.5.5"
+if [ "$(cat "$duckdb_env/.versions" 2>/dev/null)" != "$duckdb_want" ]; then
+  rm -rf "$duckdb_env"
+  /usr/bin/python3 -m venv "$duckdb_env"
+  "$duckdb_env/bin/pip" install --quiet --disable-pip-version-check $duckdb_want
+  echo "$duckdb_want" > "$duckdb_env/.versions"
+fi
+duckdb_version=$("$duckdb_env/bin/python" -c "import duckdb; print(duckdb.__version__)")
 : > "$results"
 
 timed() {  # timed WAY N REP COMMAND…: runs the command under /usr/bin/time, appends a JSON line
@@ -59,11 +71,14 @@ import json, os, sys
 way, n, rep, timefile, summary = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
 wall, rss_kb = open(timefile).read().split()[-2:]
 line = {"way": way, "n": n, "rep": rep, "wall": float(wall), "rss_mb": int(rss_kb) / 1024}
-if way in ("daily", "nightly"):
+if way in ("daily", "nightly", "duckdb"):
     s = json.load(open(summary))
-    assert s["status"] == "succeeded" and s["rows_read"] == n, s
-    line["stages"] = s["stage_seconds"]
-    line["accounting"] = {k: s[k] for k in ("rows_read", "rows_loaded", "rows_rejected", "rows_duplicate", "rows_unassigned")}
+    assert s.get("status", "succeeded") == "succeeded" and s["rows_read"] == n, s
+    if way == "duckdb":
+        line["accounting"] = s
+    else:
+        line["stages"] = s["stage_seconds"]
+        line["accounting"] = {k: s[k] for k in ("rows_read", "rows_loaded", "rows_rejected", "rows_duplicate", "rows_unassigned")}
 print(json.dumps(line))
 PY
 }
@@ -73,7 +88,7 @@ for n in ${BENCH_SIZES:-1000000 5000000}; do
   [ -s "$csv" ] || "$benchbin" generate --rows "$n" --out "$csv"
   psql_q -v geojson=fixtures/boundaries/kuwait/geoBoundaries-KWT-ADM2.geojson -v schema=bench_postgis -f bench/postgis-setup.sql
   for rep in $(seq 1 "${BENCH_REPS:-3}"); do
-    for way in ${BENCH_WAYS:-floor daily nightly postgis}; do
+    for way in ${BENCH_WAYS:-floor daily nightly duckdb postgis}; do
       echo "bench: $n rows, $way, repetition $rep" >&2
       case $way in
         floor)
@@ -88,6 +103,9 @@ for n in ${BENCH_SIZES:-1000000 5000000}; do
           DATABASE_URL="$url" KHAREETATY_DATABASE_SCHEMA=bench_run KHAREETATY_LOG_LEVEL=warning \
             timed "$way" "$n" "$rep" sh -c "$bin run --pipeline $pipeline --date 2025-11-24 '$csv' --summary json > '$data/summary.json'"
           psql_q -c "DROP SCHEMA bench_run CASCADE" ;;
+        duckdb)
+          timed duckdb "$n" "$rep" sh -c "'$duckdb_env/bin/python' bench/duckdb_way.py '$csv' fixtures/boundaries/kuwait/geoBoundaries-KWT-ADM2.geojson config/categories.yaml '$url' bench_duckdb > '$data/summary.json'"
+          psql_q -c "DROP SCHEMA bench_duckdb CASCADE" ;;
         postgis)
           timed postgis "$n" "$rep" sh -c "psql '$url' -q -v schema=bench_postgis -f bench/postgis.sql < '$csv'" ;;
       esac
@@ -99,7 +117,7 @@ done
 out=$(mktemp)
 {
   echo "Measured $(date -u +%Y-%m-%d) on: $machine."
-  echo "PostgreSQL $version, the local cluster of \`scripts/local-db.sh\`: $settings."
+  echo "PostgreSQL $version, the local cluster of \`scripts/local-db.sh\`: $settings. DuckDB $duckdb_version (PyPI), two threads."
   echo "Command: \`make bench\` (\`bench/run.sh\`; sizes \`${BENCH_SIZES:-1000000 5000000}\`, ${BENCH_REPS:-3} interleaved repetitions; raw results in \`$results\`)."
   echo
   python3 bench/report.py "$results"
