@@ -166,3 +166,42 @@ import TestSupport
         }
     }
 }
+
+/// Duplicates within a run are ranked from the ids the client's filter flagged — listed by the
+/// client while few (sent as an array literal), else found by the server — with the same result,
+/// whatever characters the ids hold.
+@Suite struct FlaggedDuplicateTests {
+    @Test(arguments: [100_000, 1])
+    func theLatestRecordOfEachIdWins(flaggedIDsLimit: Int) throws {
+        let ids = ["plain", "quote\"d", "back\\slash", "com,ma", "{brace}", " spaced ", "NULL", "سرقة-7", "tab\there"]
+        try withScratchSchema { db, schema in
+            try Migrator(connection: db, schema: schema).migrate()
+            let counts = try db.withTransaction { tx -> [String: IncidentStore.FileCounts] in
+                let store = try IncidentStore(db: tx, schema: schema, runID: UUID().uuidString.lowercased(), flaggedIDsLimit: flaggedIDsLimit)
+                var batch: [PlacedIncident] = [], line = 0
+                // Each id three times; the middle record has the latest updated_at and must win.
+                for updated in [100, 300, 200] as [Int64] {
+                    for id in ids {
+                        line += 1
+                        let incident = Incident(incidentID: id, occurredAt: 1_700_000_000, localDay: 19_675, category: "theft", lat: nil, lon: nil,
+                                                areaName: nil, areaCode: nil, description: "u\(updated)", updatedAt: updated, sourceFile: "f.csv", sourceLine: line)
+                        batch.append(PlacedIncident(incident: incident, placement: Placement(districtCode: "A1", geocodeMethod: .name)))
+                    }
+                }
+                try store.stage(batch)
+                return try store.finish()
+            }
+            #expect(counts["f.csv"]?.loaded == ids.count && counts["f.csv"]?.duplicates == 2 * ids.count)
+            let kept = try db.query("SELECT incident_id, description FROM \(quoteIdentifier(schema)).incidents").rows
+            #expect(Set(kept.map { $0[0]! }) == Set(ids))
+            #expect(kept.allSatisfy { $0[1] == "u300" }, "\(kept)")
+        }
+    }
+
+    @Test func arrayLiteralsRoundTrip() throws {
+        let ids = ["plain", "quote\"d", "back\\slash", "com,ma", "{brace}", " spaced ", "NULL", "", "سرقة", "new\nline"]
+        let db = try connectTestDatabase()
+        let back = try db.query("SELECT unnest($1::text[])", [IncidentStore.arrayLiteral(ids)]).rows.map { $0[0] }
+        #expect(back == ids.map { Optional($0) })
+    }
+}

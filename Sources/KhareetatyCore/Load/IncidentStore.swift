@@ -37,6 +37,10 @@ public final class IncidentStore {
     /// Ids staged so far, so that only records that may repeat one are ranked for duplicates.
     private var seen = SeenFilter()
     private var maybeRepeats = 0
+    /// The ids the filter flagged, while they are few (a re-sent file flags every id: then nil, and
+    /// `finish` finds them in staging instead). With them, ranking the duplicates reads staging once.
+    private var flaggedIDs: Set<String>? = []
+    private let flaggedIDsLimit: Int
     /// Month-only incidents staged (before duplicates are taken out).
     private(set) var stagedMonthOnly = 0
 
@@ -99,7 +103,10 @@ public final class IncidentStore {
         public var methods: [String: Int] = [:]
     }
 
-    public init(db: Transaction, schema: String, runID: String) throws {
+    /// `flaggedIDsLimit`: how many flagged ids the client lists before it leaves finding them to
+    /// the server (100,000 ids: a few MB).
+    public init(db: Transaction, schema: String, runID: String, flaggedIDsLimit: Int = 100_000) throws {
+        self.flaggedIDsLimit = flaggedIDsLimit
         guard let uuid = BinaryCopyWriter.uuidBytes(runID) else { throw PostgresError(kind: .client, message: "run id \(runID) is not a UUID") }
         self.db = db
         self.schema = schema
@@ -150,7 +157,13 @@ public final class IncidentStore {
             for placed in incidents {
                 seq += 1
                 let maybeRepeat = seen.insert(placed.incident.incidentID)
-                if maybeRepeat { maybeRepeats += 1 }
+                if maybeRepeat {
+                    maybeRepeats += 1
+                    if flaggedIDs != nil {
+                        flaggedIDs!.insert(placed.incident.incidentID)
+                        if flaggedIDs!.count > flaggedIDsLimit { flaggedIDs = nil }
+                    }
+                }
                 try emit(Staged(placed: placed, run: runUUID, seq: seq, maybeRepeat: maybeRepeat))
                 if placed.incident.sourceFile != file {
                     flushCounts()
@@ -218,18 +231,22 @@ public final class IncidentStore {
         }
         let losersByFile = "SELECT source_file, geocode_method, unassigned, count(*) FROM losers GROUP BY 1, 2, 3"
         // Duplicates within the run: all but the latest of each id with more than one record. A
-        // repeated id has all records but its first flagged `maybe_repeat` (the filter never misses).
+        // repeated id has all records but its first flagged `maybe_repeat` (the filter never misses):
+        // the rows of the flagged ids — listed by the client while few (one scan of staging, the
+        // list hashed), else found by a first scan.
+        let flagged = flaggedIDs != nil ? "incident_id = ANY ($1::text[])"
+            : "incident_id IN (SELECT incident_id FROM \(stage) WHERE maybe_repeat)"
         if maybeRepeats > 0 { try subtract(try db.query("""
             WITH ranked AS (
                 SELECT seq, row_number() OVER (PARTITION BY incident_id ORDER BY updated_at DESC NULLS LAST, seq DESC) AS rank
                 FROM \(stage)
-                WHERE incident_id IN (SELECT incident_id FROM \(stage) WHERE maybe_repeat)
+                WHERE \(flagged)
             ), losers AS (
                 DELETE FROM \(stage) s WHERE s.seq IN (SELECT seq FROM ranked WHERE rank > 1)
                 RETURNING s.source_file, s.geocode_method, s.district_code IS NULL AS unassigned
             )
             \(losersByFile)
-            """)) }
+            """, flaggedIDs.map { [Self.arrayLiteral($0)] } ?? [])) }
         // A stored version with a later updated_at wins over the re-sent one.
         try subtract(try db.query("""
             WITH losers AS (
@@ -252,6 +269,22 @@ public final class IncidentStore {
         try moveStagedMonths()
         for file in counts.keys { counts[file]!.methods = counts[file]!.methods.filter { $0.value != 0 } }
         return counts
+    }
+
+    /// A PostgreSQL array literal of texts: every element quoted, `"` and `\` escaped.
+    static func arrayLiteral(_ values: some Sequence<String>) -> String {
+        var out = "{", first = true
+        for value in values {
+            if !first { out += "," }
+            first = false
+            out += "\""
+            for c in value.unicodeScalars {
+                if c == "\"" || c == "\\" { out += "\\" }
+                out.unicodeScalars.append(c)
+            }
+            out += "\""
+        }
+        return out + "}"
     }
 
     /// Each staged month into `incidents`: a new month's partition moves from staging to

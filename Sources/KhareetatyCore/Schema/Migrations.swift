@@ -52,6 +52,7 @@ extension Migration {
         Migration(version: 19, name: "comments: the analyst contract", file: "0019_comments_the_analyst_contract"),
         Migration(version: 20, name: "analyst views, Arabic names, emerging cells' places, change rounded", file: "0020_analyst_views_arabic_names_emerging_places"),
         Migration(version: 21, name: "incident ids compared byte by byte", file: "0021_incident_ids_compared_byte_by_byte"),
+        Migration(version: 22, name: "cheaper month attach: CHECK when staged, smaller ANALYZE sample", file: "0022_cheaper_month_attach"),
     ]
 
     public static var latestVersion: Int { all.last?.version ?? 0 }
