@@ -38,27 +38,43 @@ public struct HotspotGrid: Sendable {
             }
             if minX.isFinite { boxes.append((minX, minY, maxX, maxY)) }
         }
-        var visited: [Int64: Double] = [:]   // cell → share of it in the study areas
+        // Every cell of the study boxes, once: a dense byte per cell over their union (0 not yet
+        // visited, 1 outside, 2 a touched sliver, 3 + n for n samples inside), scanned row by row.
+        // Hoisted out of the 16 samples a cell: the index (a protocol property: a copy, retained,
+        // per access), study membership as an array, and the inverse projection's northing part,
+        // shared by every sample of a row.
+        let index = layer.index
+        var isStudy = [Bool](repeating: false, count: (studyDistricts.max() ?? -1) + 1)
+        for d in studyDistricts { isStudy[d] = true }
+        func cellOf(_ v: Double) -> Int { Int((v / size).rounded(.down)) }
+        let col0 = boxes.map { cellOf($0.minX) }.min() ?? 0, col1 = boxes.map { cellOf($0.maxX) }.max() ?? -1
+        let row0 = boxes.map { cellOf($0.minY) }.min() ?? 0, row1 = boxes.map { cellOf($0.maxY) }.max() ?? -1
+        let width = max(col1 - col0 + 1, 0)
+        var state = [UInt8](repeating: 0, count: width * max(row1 - row0 + 1, 0))
         for box in boxes {
-            for row in Int((box.minY / size).rounded(.down))...Int((box.maxY / size).rounded(.down)) {
-                for col in Int((box.minX / size).rounded(.down))...Int((box.maxX / size).rounded(.down)) {
-                    let k = Self.key(col, row)
-                    guard visited[k] == nil else { continue }
+            for row in cellOf(box.minY)...cellOf(box.maxY) {
+                let sampleRows = (0..<samples).map { j in projection.inverseRow(y: (Double(row) + (Double(j) + 0.5) / Double(samples)) * size) }
+                for col in cellOf(box.minX)...cellOf(box.maxX) {
+                    let at = (row - row0) * width + (col - col0)
+                    guard state[at] == 0 else { continue }
                     var hits = 0
                     for i in 0..<samples {
+                        let x = (Double(col) + (Double(i) + 0.5) / Double(samples)) * size
                         for j in 0..<samples {
-                            let p = projection.inverse(x: (Double(col) + (Double(i) + 0.5) / Double(samples)) * size,
-                                                       y: (Double(row) + (Double(j) + 0.5) / Double(samples)) * size)
-                            if let hit = layer.index.locate(p), studyDistricts.contains(hit) { hits += 1 }
+                            if let hit = index.locate(sampleRows[j].samplePoint(x: x)), hit < isStudy.count, isStudy[hit] { hits += 1 }
                         }
                     }
                     // A touched cell no sample point fell in still holds a sliver: half a sample.
-                    visited[k] = hits > 0 ? Double(hits) / Double(samples * samples) : (touched.contains(k) ? 0.5 / Double(samples * samples) : 0)
+                    state[at] = hits > 0 ? UInt8(3 + hits) : (touched.contains(Self.key(col, row)) ? 2 : 1)
                 }
             }
         }
-        let kept = visited.filter { $0.value > 0 }.map { (key: $0.key, col: Int($0.key >> 32), row: Int(Int32(truncatingIfNeeded: $0.key)), share: $0.value) }
-            .sorted { ($0.row, $0.col) < ($1.row, $1.col) }
+        // Row-major: the kept cells come out ordered by (row, col).
+        var kept: [(key: Int64, col: Int, row: Int, share: Double)] = []
+        for (at, code) in state.enumerated() where code >= 2 {
+            let col = col0 + at % width, row = row0 + at / width
+            kept.append((Self.key(col, row), col, row, code == 2 ? 0.5 / Double(samples * samples) : Double(Int(code) - 3) / Double(samples * samples)))
+        }
         var slotOf: [Int64: Int32] = [:]
         slotOf.reserveCapacity(kept.count)
         for (slot, cell) in kept.enumerated() { slotOf[cell.key] = Int32(slot) }

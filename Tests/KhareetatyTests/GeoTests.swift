@@ -159,3 +159,20 @@ import TestSupport
         }
     }
 }
+
+/// The grid build's shortcut: a row's inverse (the northing part computed once) gives exactly
+/// `inverse`, and the sampling variant (powers as products) agrees to far below a centimetre.
+@Suite struct InverseRowTests {
+    @Test func aRowsInverseIsTheInverse() {
+        for tm in [TransverseMercator.utm(zone: 38, north: true), TransverseMercator(lon0: 47.7, lat0: 29.3)] {
+            for y in stride(from: -50_000.0, through: 3_400_000, by: 345_678.9) {
+                let row = tm.inverseRow(y: y)
+                for x in stride(from: -200_000.0, through: 900_000, by: 123_456.7) {
+                    let exact = tm.inverse(x: x, y: y), viaRow = row.point(x: x), sample = row.samplePoint(x: x)
+                    #expect(viaRow.lon == exact.lon && viaRow.lat == exact.lat)
+                    #expect(abs(sample.lon - exact.lon) < 1e-11 && abs(sample.lat - exact.lat) < 1e-11)
+                }
+            }
+        }
+    }
+}
