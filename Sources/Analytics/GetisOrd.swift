@@ -16,17 +16,16 @@ import Geo
 /// (docs/ANALYTICS.md): exact under complete spatial randomness (`csrTails`), or by Monte Carlo
 /// conditional permutation as esda computes `p_sim` (`permutationTails`).
 public enum GetisOrd {
-    public static func zScores(_ x: [Double], neighbours: [[Int32]]) -> [Double] {
+    public static func zScores(_ x: [Double], neighbours: Neighbours) -> [Double] {
         let n = Double(x.count)
         guard x.count > 1 else { return x.map { _ in 0 } }
         let mean = x.reduce(0, +) / n
         let s = max(0, x.reduce(0) { $0 + $1 * $1 } / n - mean * mean).squareRoot()
         guard s > 0 else { return x.map { _ in 0 } }
+        let local = neighbours.localSums(x)
         return x.indices.map { i in
-            var local = x[i]
-            for j in neighbours[i] { local += x[Int(j)] }
-            let w = Double(neighbours[i].count + 1)
-            return (local - mean * w) / (s * ((n * w - w * w) / (n - 1)).squareRoot())
+            let w = Double(neighbours.degree(i) + 1)
+            return (local[i] - mean * w) / (s * ((n * w - w * w) / (n - 1)).squareRoot())
         }
     }
 
@@ -47,22 +46,40 @@ public enum GetisOrd {
     }
 
     /// Local sums x_i + Σ_neighbours x_j.
-    public static func localSums(_ x: [Double], neighbours: [[Int32]]) -> [Double] {
-        x.indices.map { i in neighbours[i].reduce(x[i]) { $0 + x[Int($1)] } }
-    }
+    public static func localSums(_ x: [Double], neighbours: Neighbours) -> [Double] { neighbours.localSums(x) }
 
     /// Exact tails under complete spatial randomness over the study area: each of the N incidents
     /// of the window lies independently at a uniform point of it, so with `share[j]` the fraction of
     /// the study area in cell j, the local sum of cell i is Binomial(N, Σ_{j ∈ i and its neighbours}
     /// share[j]). This is the limit of permuting the incidents' locations infinitely many times:
     /// no Monte Carlo error, no seed, and valid however sparse the counts are.
-    public static func csrTails(counts x: [Double], neighbours: [[Int32]], share: [Double]) -> [Tails] {
-        let total = share.reduce(0, +)
+    public static func csrTails(counts x: [Double], neighbours: Neighbours, share: [Double]) -> [Tails] {
         let n = Int(x.reduce(0, +).rounded())
-        return x.indices.map { i in
-            let q = neighbours[i].reduce(share[i]) { $0 + share[Int($1)] } / total
-            let k = Int(neighbours[i].reduce(x[i]) { $0 + x[Int($1)] }.rounded())
-            return Tails(hot: Binomial.upperTail(k, trials: n, probability: q), cold: Binomial.lowerTail(k, trials: n, probability: q))
+        let q = neighbours.neighbourhoodShares(share, total: share.reduce(0, +))
+        let sums = neighbours.localSums(x)
+        var tails = TailMemo(trials: n)
+        return x.indices.map { i in tails.binomial(Int(sums[i].rounded()), q[i]) }
+    }
+
+    /// Binomial(n, q) tails of local sums, each distinct (k, q) computed once: on a grid most cells
+    /// are empty and whole, so millions of cells come down to a few thousand pairs.
+    struct TailMemo {
+        let trials: Int
+        private var memo: [Key: Tails] = [:]
+        private var last: (Key, Tails)?
+        struct Key: Hashable { var k: Int; var q: UInt64 }
+        init(trials: Int) { self.trials = trials }
+
+        mutating func binomial(_ k: Int, _ q: Double) -> Tails {
+            let key = Key(k: k, q: q.bitPattern)
+            if let last, last.0 == key { return last.1 }
+            let tails = memo[key] ?? {
+                let t = Tails(hot: Binomial.upperTail(k, trials: trials, probability: q), cold: Binomial.lowerTail(k, trials: trials, probability: q))
+                memo[key] = t
+                return t
+            }()
+            last = (key, tails)
+            return tails
         }
     }
 
@@ -72,12 +89,12 @@ public enum GetisOrd {
     /// Tails are (1 + #{simulated ≥ observed}) / (permutations + 1) and the same with ≤ (esda's
     /// `alternative="greater"` and `"lesser"`). Cells with the same (k_i, x_i) share one set of
     /// draws, as all of esda's cells share one set of permuted ids: their null distribution is the same.
-    public static func permutationTails(counts x: [Double], neighbours: [[Int32]], permutations: Int, seed: UInt64) -> [Tails] {
+    public static func permutationTails(counts x: [Double], neighbours: Neighbours, permutations: Int, seed: UInt64) -> [Tails] {
         let n = x.count
         guard n > 1, permutations > 0 else { return x.map { _ in Tails(hot: 1, cold: 1) } }
         struct Key: Hashable { var k: Int; var value: Double }
         var representative: [Key: Int] = [:]
-        for i in x.indices where representative[Key(k: neighbours[i].count, value: x[i])] == nil { representative[Key(k: neighbours[i].count, value: x[i])] = i }
+        for i in x.indices where representative[Key(k: neighbours.degree(i), value: x[i])] == nil { representative[Key(k: neighbours.degree(i), value: x[i])] = i }
         var generator = SplitMix64(seed: seed)
         var simulations: [Key: [Double]] = [:]
         for (key, excluded) in representative.sorted(by: { ($0.key.k, $0.key.value) < ($1.key.k, $1.key.value) }) {
@@ -101,7 +118,7 @@ public enum GetisOrd {
         }
         let observed = localSums(x, neighbours: neighbours)
         return x.indices.map { i in
-            let sims = simulations[Key(k: neighbours[i].count, value: x[i])]!
+            let sims = simulations[Key(k: neighbours.degree(i), value: x[i])]!
             let below = lowerBound(sims, observed[i])            // #{sim < observed}
             let notAbove = upperBound(sims, observed[i])         // #{sim ≤ observed}
             let denominator = Double(permutations + 1)
@@ -130,8 +147,11 @@ public enum GetisOrd {
         let levels: [(alpha: Double, bin: Int)] = [(0.01, 3), (0.05, 2), (0.10, 1)]
         var critical = levels.map(\.alpha)
         if fdr {
-            let sorted = p.sorted()
-            let n = Double(sorted.count)
+            // Only p ≤ the largest level can pass, and the rank of such a p among all is its rank
+            // among those: sorting them alone gives the same thresholds (millions of cells, few small p).
+            let largest = levels.map(\.alpha).max()!
+            let sorted = p.filter { $0 <= largest }.sorted()
+            let n = Double(p.count)
             critical = levels.map { level in
                 var threshold = -1.0  // nothing significant
                 for (k, value) in sorted.enumerated() where value <= Double(k + 1) / n * level.alpha { threshold = value }

@@ -36,10 +36,33 @@ public struct HotspotAnalysis: Sendable {
             let key = "\(projection.proj)|\(cell)|\(study.sorted().map(String.init).joined(separator: ","))"
             lock.lock(); defer { lock.unlock() }
             if let grid = grids[key] { return grid }
-            if grids.count > 16 { grids.removeAll() }
-            let grid = HotspotGrid(layer: layer, studyDistricts: study, projection: projection, cellMetres: cell)
+            if grids.count > 16 { grids.removeAll(); attachments.removeAll() }
+            let grid = HotspotGrid(layer: layer, studyDistricts: study, projection: projection, cellMetres: cell, id: key)
             grids[key] = grid
             return grid
+        }
+
+        /// What a caller derives from a grid once and reuses on every date it is used (each
+        /// cell's district and outline, say), kept as long as the grid is.
+        private var attachments: [String: AnyObject] = [:]
+        public func attachment<T: AnyObject>(for grid: HotspotGrid, make: () -> T) -> T {
+            let key = "\(grid.id)|\(T.self)"
+            lock.lock(); defer { lock.unlock() }
+            if let found = attachments[key] as? T { return found }
+            let made = make()
+            attachments[key] = made
+            return made
+        }
+
+        private var areas: [String: Double] = [:]
+        func studySquareMetres(layer: some AreaLayer, study: Set<Int>, projection: TransverseMercator) -> Double {
+            let key = "\(projection.proj)|\(study.sorted().map(String.init).joined(separator: ","))"
+            lock.lock(); defer { lock.unlock() }
+            if let area = areas[key] { return area }
+            if areas.count > 64 { areas.removeAll() }
+            let area = HotspotScale.studySquareMetres(layer: layer, study: study, projection: projection)
+            areas[key] = area
+            return area
         }
     }
 
@@ -55,7 +78,8 @@ public struct HotspotAnalysis: Sendable {
                            cache: GridCache = GridCache()) -> HotspotAnalysis {
         let (projection, _) = projection(layer: layer, settings: settings)
         let projected = studyPoints(points, layer: layer, study: study, projection: projection)
-        let scale = HotspotScale.choose(points: projected, settings: settings)
+        let scale = HotspotScale.choose(points: projected, settings: settings,
+                                        studySquareMetres: cache.studySquareMetres(layer: layer, study: study, projection: projection))
         let grid = cache.grid(layer: layer, study: study, projection: projection, cell: scale.cellMetres)
         var counts = [Double](repeating: 0, count: grid.cells.count)
         for p in projected { if let s = grid.slot(x: p.x, y: p.y) { counts[s] += 1 } }
@@ -73,9 +97,7 @@ public struct HotspotAnalysis: Sendable {
                                bins: GetisOrd.bins(tails: tails, fdr: fdr), settings: settings)
     }
 
-    public var neighbourRange: (min: Int, max: Int) {
-        (grid.neighbours.map(\.count).min() ?? 0, grid.neighbours.map(\.count).max() ?? 0)
-    }
+    public var neighbourRange: (min: Int, max: Int) { grid.neighbours.degreeRange }
 }
 
 /// Emerging hot-spot analysis over weekly steps (oldest first), as ArcGIS's Emerging Hot Spot
@@ -95,13 +117,14 @@ public struct EmergingAnalysis: Sendable {
     /// Per step (oldest first), per cell.
     public var counts: [[Double]]
     public var z: [[Double]]
-    public var bins: [[Int]]
+    public var bins: [[Int8]]
 
     public static func run(steps: [[GeoPoint]], layer: some AreaLayer, study: Set<Int>, settings: HotspotSettings, fdr: Bool,
                            cache: HotspotAnalysis.GridCache = .init()) -> EmergingAnalysis {
         let (projection, _) = HotspotAnalysis.projection(layer: layer, settings: settings)
         let projected = steps.map { HotspotAnalysis.studyPoints($0, layer: layer, study: study, projection: projection) }
-        let scale = HotspotScale.choose(points: projected.flatMap { $0 }, settings: settings)
+        let scale = HotspotScale.choose(points: projected.flatMap { $0 }, settings: settings,
+                                        studySquareMetres: cache.studySquareMetres(layer: layer, study: study, projection: projection))
         let grid = cache.grid(layer: layer, study: study, projection: projection, cell: scale.cellMetres)
         let counts = projected.map { points in
             var c = [Double](repeating: 0, count: grid.cells.count)
@@ -110,30 +133,31 @@ public struct EmergingAnalysis: Sendable {
         }
         let totals = counts.map { Int($0.reduce(0, +)) }
         let totalShare = grid.share.reduce(0, +)
-        let q = grid.cells.indices.map { i in grid.neighbours[i].reduce(grid.share[i]) { $0 + grid.share[Int($1)] } / max(totalShare, 1e-300) }
-        var z: [[Double]] = [], bins: [[Int]] = []
+        let q = grid.neighbours.neighbourhoodShares(grid.share, total: max(totalShare, 1e-300))
+        let sums = counts.map { grid.neighbours.localSums($0) }
+        var z: [[Double]] = [], bins: [[Int8]] = []
         var analysed = 0
         for t in counts.indices {
             let window = t > 0 ? [t - 1, t] : [t]
             let n = window.reduce(0) { $0 + totals[$1] }
             guard n >= settings.minIncidents, grid.cells.count > 1 else {
-                z.append(counts[t].map { _ in 0 }); bins.append(counts[t].map { _ in 0 }); continue
+                z.append([Double](repeating: 0, count: grid.cells.count)); bins.append([Int8](repeating: 0, count: grid.cells.count)); continue
             }
             analysed += 1
             var stepZ = [Double](), tails = [GetisOrd.Tails]()
             stepZ.reserveCapacity(grid.cells.count); tails.reserveCapacity(grid.cells.count)
+            var memo = GetisOrd.TailMemo(trials: n)
             for i in grid.cells.indices {
                 var local = 0.0
-                for s in window { local += grid.neighbours[i].reduce(counts[s][i]) { $0 + counts[s][Int($1)] } }
+                for s in window { local += sums[s][i] }
                 let mean = Double(n) * q[i], sd = (Double(n) * q[i] * (1 - q[i])).squareRoot()
                 stepZ.append(sd > 0 ? (local - mean) / sd : 0)
-                let k = Int(local.rounded())
-                tails.append(.init(hot: Binomial.upperTail(k, trials: n, probability: q[i]), cold: Binomial.lowerTail(k, trials: n, probability: q[i])))
+                tails.append(memo.binomial(Int(local.rounded()), q[i]))
             }
             z.append(stepZ)
             // A step counts as a hot (cold) spot at 95 % or more: twelve steps tested at 90 % would name
             // a pattern in about one run of five on random data (make eval).
-            bins.append(GetisOrd.bins(tails: tails, fdr: fdr).map { abs($0) >= 2 ? $0 : 0 })
+            bins.append(GetisOrd.bins(tails: tails, fdr: fdr).map { abs($0) >= 2 ? Int8($0) : 0 })
         }
         let status: HotspotAnalysis.Status = analysed >= settings.emergingMinSteps ? .ok : .insufficientData
         return EmergingAnalysis(status: status, incidents: totals.reduce(0, +), stepsWithData: analysed, scale: scale, grid: grid,

@@ -16,12 +16,17 @@ public struct HotspotGrid: Sendable {
     public let cells: [(col: Int, row: Int)]
     /// Share of each cell inside the study areas, (0, 1].
     public let share: [Double]
-    public let neighbours: [[Int32]]
-    let slotOf: [Int64: Int32]
+    public let neighbours: Neighbours
+    /// Cells of grid row `firstRow + r` are slots `rowStart[r] ..< rowStart[r + 1]`.
+    let firstRow: Int
+    let rowStart: [Int32]
 
     static func key(_ col: Int, _ row: Int) -> Int64 { Int64(col) << 32 | Int64(UInt32(bitPattern: Int32(truncatingIfNeeded: row))) }
 
-    public init(layer: some AreaLayer, studyDistricts: Set<Int>, projection: TransverseMercator, cellMetres: Double) {
+    /// What the grid was laid for (CRS, cell size, study areas): equal ids, equal grids.
+    public let id: String
+
+    public init(layer: some AreaLayer, studyDistricts: Set<Int>, projection: TransverseMercator, cellMetres: Double, id: String? = nil) {
         let size = cellMetres, samples = 4
         // A cell a boundary vertex lies in belongs to the study area even if no sample point does.
         var touched: Set<Int64> = []
@@ -69,33 +74,59 @@ public struct HotspotGrid: Sendable {
                 }
             }
         }
-        // Row-major: the kept cells come out ordered by (row, col).
-        var kept: [(key: Int64, col: Int, row: Int, share: Double)] = []
+        // Row-major: the kept cells come out ordered by (row, col). The state array becomes each
+        // box cell's slot (−1: none) for the neighbour lookups, then is dropped.
+        var cells: [(col: Int, row: Int)] = [], share: [Double] = []
+        var slotAt = [Int32](repeating: -1, count: state.count)
+        let height = state.count / max(width, 1)
+        var rowStart = [Int32](repeating: 0, count: height + 1)
         for (at, code) in state.enumerated() where code >= 2 {
             let col = col0 + at % width, row = row0 + at / width
-            kept.append((Self.key(col, row), col, row, code == 2 ? 0.5 / Double(samples * samples) : Double(Int(code) - 3) / Double(samples * samples)))
+            slotAt[at] = Int32(cells.count)
+            rowStart[row - row0 + 1] = Int32(cells.count + 1)
+            cells.append((col, row))
+            share.append(code == 2 ? 0.5 / Double(samples * samples) : Double(Int(code) - 3) / Double(samples * samples))
         }
-        var slotOf: [Int64: Int32] = [:]
-        slotOf.reserveCapacity(kept.count)
-        for (slot, cell) in kept.enumerated() { slotOf[cell.key] = Int32(slot) }
+        for r in rowStart.indices.dropFirst() { rowStart[r] = max(rowStart[r], rowStart[r - 1]) }
+        var offsets = [Int32](), targets = [Int32]()
+        offsets.reserveCapacity(cells.count + 1)
+        targets.reserveCapacity(cells.count * 8)
+        offsets.append(0)
+        for cell in cells {
+            for dr in -1...1 { for dc in -1...1 where !(dr == 0 && dc == 0) {
+                let (c, r) = (cell.col + dc - col0, cell.row + dr - row0)
+                guard c >= 0, c < width, r >= 0, r < height else { continue }
+                let s = slotAt[r * width + c]
+                if s >= 0 { targets.append(s) }
+            } }
+            offsets.append(Int32(targets.count))
+        }
         self.projection = projection
         self.cellMetres = size
-        self.cells = kept.map { ($0.col, $0.row) }
-        self.share = kept.map(\.share)
-        self.slotOf = slotOf
-        self.neighbours = kept.map { cell in
-            var out: [Int32] = []
-            for dr in -1...1 { for dc in -1...1 where !(dr == 0 && dc == 0) {
-                if let s = slotOf[Self.key(cell.col + dc, cell.row + dr)] { out.append(s) }
-            } }
-            return out
-        }
+        self.id = id ?? "\(projection.proj)|\(size)|\(studyDistricts.sorted().map(String.init).joined(separator: ","))"
+        self.cells = cells
+        self.share = share
+        self.neighbours = Neighbours(offsets: offsets, targets: targets)
+        self.firstRow = row0
+        self.rowStart = rowStart
     }
 
     /// The study-area slot of a projected point, or nil outside the study area.
     public func slot(x: Double, y: Double) -> Int? {
         guard x.isFinite, y.isFinite else { return nil }
-        return slotOf[Self.key(Int((x / cellMetres).rounded(.down)), Int((y / cellMetres).rounded(.down)))].map(Int.init)
+        return slot(col: Int((x / cellMetres).rounded(.down)), row: Int((y / cellMetres).rounded(.down)))
+    }
+
+    /// The slot of cell (col, row): a binary search among its row's cells, ordered by col.
+    public func slot(col: Int, row: Int) -> Int? {
+        let r = row - firstRow
+        guard r >= 0, r + 1 < rowStart.count else { return nil }
+        var (lo, hi) = (Int(rowStart[r]), Int(rowStart[r + 1]))
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if cells[mid].col < col { lo = mid + 1 } else { hi = mid }
+        }
+        return lo < Int(rowStart[r + 1]) && cells[lo].col == col ? lo : nil
     }
 
     public func slot(of p: GeoPoint) -> Int? {
@@ -125,21 +156,58 @@ public struct HotspotScale: Sendable, Equatable {
 
     public static let ladder: [Double] = [100, 125, 150, 200, 250, 300, 400, 500, 600, 750, 1000, 1250, 1500, 2000, 2500, 3000, 4000, 5000]
 
-    public static func choose(points: [(x: Double, y: Double)], settings: HotspotSettings) -> HotspotScale {
+    /// `studySquareMetres`: the study area's size in the grid's CRS; the cell grows up the ladder
+    /// until the study area holds at most `settings.maxCells` cells (nil: no limit).
+    public static func choose(points: [(x: Double, y: Double)], settings: HotspotSettings, studySquareMetres: Double? = nil) -> HotspotScale {
         if let fixed = settings.cellMetres {
             return HotspotScale(cellMetres: fixed, medianNearestMetres: nil, reason: "cell \(Int(fixed)) m set by aggregate.hotspot_cell_m")
         }
         let nearest = NearestNeighbour.medianDistance(points)
         let bounds = "kept within \(Int(settings.cellMin))–\(Int(settings.cellMax)) m"
-        guard let nearest else {
-            return HotspotScale(cellMetres: settings.cellMax, medianNearestMetres: nil,
-                                reason: "cell \(Int(settings.cellMax)) m (the largest allowed): fewer than two distinct incident locations")
+        var scale: HotspotScale
+        if let nearest {
+            let snapped = ladder.last { $0 <= nearest } ?? ladder[0]
+            let cell = min(settings.cellMax, max(settings.cellMin, snapped))
+            scale = HotspotScale(cellMetres: cell, medianNearestMetres: nearest,
+                                 reason: String(format: "cell %d m from the median nearest-neighbour distance %.0f m of %d incidents (ladder step at or below it, %@)",
+                                                Int(cell), nearest, points.count, bounds))
+        } else {
+            scale = HotspotScale(cellMetres: settings.cellMax, medianNearestMetres: nil,
+                                 reason: "cell \(Int(settings.cellMax)) m (the largest allowed): fewer than two distinct incident locations")
         }
-        let snapped = ladder.last { $0 <= nearest } ?? ladder[0]
-        let cell = min(settings.cellMax, max(settings.cellMin, snapped))
-        return HotspotScale(cellMetres: cell, medianNearestMetres: nearest,
-                            reason: String(format: "cell %d m from the median nearest-neighbour distance %.0f m of %d incidents (ladder step at or below it, %@)",
-                                           Int(cell), nearest, points.count, bounds))
+        // A country-sized study area at street-block cells would be millions of cells (Kuwait at
+        // 100 m: 1.8 million, a gigabyte for the emerging analysis): the size that keeps it under
+        // the limit wins, and says so.
+        if let area = studySquareMetres, area / (scale.cellMetres * scale.cellMetres) > Double(settings.maxCells) {
+            let needed = (area / Double(settings.maxCells)).squareRoot()
+            let cell = ladder.first { $0 >= needed } ?? (needed / 1000).rounded(.up) * 1000
+            scale.reason += String(format: "; raised to %d m: the study area's %.0f km² would be %.0f cells of %d m, more than aggregate.hotspot_max_cells (%d)",
+                                   Int(cell), area / 1e6, area / (scale.cellMetres * scale.cellMetres), Int(scale.cellMetres), settings.maxCells)
+            scale.cellMetres = cell
+        }
+        return scale
+    }
+
+    /// The area of the study districts in the projection's plane (square metres): the shoelace
+    /// over their projected rings, holes subtracted.
+    public static func studySquareMetres(layer: some AreaLayer, study: Set<Int>, projection: TransverseMercator) -> Double {
+        var total = 0.0
+        for d in study {
+            for polygon in layer.shape(d).polygons {
+                func area(_ ring: Ring) -> Double {
+                    let xy = ring.points.map { projection.forward($0) }
+                    guard xy.count > 2 else { return 0 }
+                    var sum = 0.0
+                    for i in xy.indices {
+                        let (a, b) = (xy[i], xy[(i + 1) % xy.count])
+                        sum += a.x * b.y - b.x * a.y
+                    }
+                    return abs(sum) / 2
+                }
+                total += area(polygon.outer) - polygon.holes.reduce(0) { $0 + area($1) }
+            }
+        }
+        return total
     }
 }
 

@@ -9,6 +9,9 @@ public struct HotspotSettings: Sendable, Equatable {
     public var cellMetres: Double?
     public var cellMin = 100.0
     public var cellMax = 300.0
+    /// The most cells a data-chosen grid may have over the study area (bounds memory and time; a
+    /// larger cell wins over `cellMax` when the study area needs it).
+    public var maxCells = 250_000
     /// Below this many incidents in a window there is no analysis, only `insufficient_data`.
     public var minIncidents = 30
     /// The study area: districts with an incident in the `studyDays` days up to the as-of date,

@@ -116,7 +116,7 @@ func evaluate() throws {
             guard e.status == .ok else { continue }
             enough += 1
             let named = e.grid.cells.indices.contains { slot in
-                let bins = e.bins.map { $0[slot] }
+                let bins = e.bins.map { Int($0[slot]) }
                 return bins.contains { $0 != 0 } && EmergingPattern.classify(bins: bins, z: e.z.map { $0[slot] }, alpha: settings.alpha).pattern != .noPattern
             }
             if named { withPattern += 1 }

@@ -7,8 +7,9 @@ struct Backfill: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Recompute the derived tables for a range of dates from the stored incidents.",
         discussion: """
-            Recomputes district_daily and, as of every date of the range, each table the pipeline's aggregate.tables
-            names (district_trends, hotspot_grids/hotspot_cells, emerging_hotspots).
+            Recomputes district_daily and district_trends for every date of the range, and the maps the pipeline's
+            aggregate.tables names (hotspot_grids/hotspot_cells, emerging_hotspots) for the dates aggregate.backfill_grids
+            picks: monthly (default: each month's last date and the range's), weekly, or daily.
             Works in chunks of one calendar month, each in its own transaction. An interrupted backfill, run again
             with the same --from and --to, continues at the first unfinished chunk; a chunk finished before a later
             load is redone (--recompute redoes every chunk). Shows a progress bar on a

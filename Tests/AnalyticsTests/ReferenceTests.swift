@@ -83,7 +83,7 @@ import TestSupport
             return Double(Int(generator.unit() * 3)) + hot + (c > 20 && r > 15 ? -1 : 0) + 1
         }
         let neighbours = Self.queen(columns: columns, rows: rows)
-        let ours = GetisOrd.zScores(y, neighbours: neighbours)
+        let ours = GetisOrd.zScores(y, neighbours: Neighbours(neighbours))
         let reference = try esda(y, neighbours)
         for (a, e) in zip(ours, reference) { #expect(abs(a - e) <= 1e-9 * max(1, abs(e)), "ours \(a), esda \(e)") }
         let bins = GetisOrd.bins(z: ours, fdr: true)
@@ -106,7 +106,7 @@ import TestSupport
         }
         #expect(y.reduce(0, +) > 50, "the window holds real incidents")
         let neighbours = Self.queen(columns: columns, rows: rows)
-        let ours = GetisOrd.zScores(y, neighbours: neighbours)
+        let ours = GetisOrd.zScores(y, neighbours: Neighbours(neighbours))
         let reference = try esda(y, neighbours)
         for (a, e) in zip(ours, reference) { #expect(abs(a - e) <= 1e-9 * max(1, abs(e)), "ours \(a), esda \(e)") }
     }
@@ -151,7 +151,7 @@ import TestSupport
         }
         let neighbours = GetisOrdReferenceTests.queen(columns: columns, rows: rows)
         let permutations = 999
-        let ours = GetisOrd.permutationTails(counts: y, neighbours: neighbours, permutations: permutations, seed: 7)
+        let ours = GetisOrd.permutationTails(counts: y, neighbours: Neighbours(neighbours), permutations: permutations, seed: 7)
         let script = """
             import json, sys
             import numpy as np

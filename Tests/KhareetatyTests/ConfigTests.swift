@@ -195,6 +195,21 @@ import TestSupport
         }
     }
 
+    @Test func theBackfillCadenceAndTheCellLimitAreReadAndCheckedWithTheirChoices() throws {
+        #expect(try pipeline("[]").aggregate.backfillGrids == .monthly)
+        #expect(try pipeline("[]\n  backfill_grids: weekly\n  hotspot_max_cells: 40000").aggregate.backfillGrids == .weekly)
+        #expect(try pipeline("[]\n  hotspot_max_cells: 40000").aggregate.hotspot.maxCells == 40_000)
+        for (line, key, allowed) in [("backfill_grids: hourly", "aggregate.backfill_grids", "daily, weekly, monthly"),
+                                     ("hotspot_max_cells: 12", "aggregate.hotspot_max_cells", "1000 to 20000000")] {
+            do {
+                _ = try pipeline("[]\n  " + line)
+                Issue.record("accepted \(line)")
+            } catch let error as ConfigError {
+                #expect(error.key == key && error.description.contains(allowed), "\(error)")
+            }
+        }
+    }
+
     @Test func dailyCountsOnlyWhenTheListIsEmpty() throws {
         try withScratchSchema { db, schema in
             var runner = try nightlyRunner(db: db, schema: schema, asOf: "2026-11-24")

@@ -141,7 +141,7 @@ import TestSupport
             // A declared history_start later than the data moves the start on, never back.
             var declared = AggregateSettings()
             declared.historyStart = "2026-11-20"
-            _ = try db.withTransaction { try DistrictTrends.rebuild(db: $0, schema: schema, asOf: "2026-11-24", settings: declared) }
+            _ = try db.withTransaction { try DistrictTrends.rebuild(db: $0, schema: schema, days: CivilDate.parseISODate("2026-11-24")!...CivilDate.parseISODate("2026-11-24")!, settings: declared) }
             #expect(try db.query("SELECT count(*) FROM \(s).district_trends WHERE count_28d > 0").scalar != "0")
             #expect(try db.query("SELECT count(*) FROM \(s).district_trends WHERE change_label <> 'insufficient_data' OR trend_label <> 'insufficient_data'").scalar == "0")
         }
@@ -158,8 +158,9 @@ import TestSupport
             let s = quoteIdentifier(schema)
             let one = try backfill.run()
             #expect(one.chunks == 1 && one.skipped == 0)
-            // Every date of the range has its three analyses.
-            #expect(try db.query("SELECT count(DISTINCT as_of_date), count(*) FROM \(s).hotspot_grids WHERE as_of_date BETWEEN '2026-11-20' AND '2026-11-24'").rows[0] == ["5", "15"])
+            // Trends for every date; the maps (three analyses) for the month's last date in the range only.
+            #expect(try db.query("SELECT count(DISTINCT as_of_date) FROM \(s).district_trends WHERE as_of_date BETWEEN '2026-11-20' AND '2026-11-24'").scalar == "5")
+            #expect(try db.query("SELECT min(as_of_date)::text, count(*) FROM \(s).hotspot_grids WHERE as_of_date BETWEEN '2026-11-20' AND '2026-11-24'").rows[0] == ["2026-11-24", "3"])
             let before = try db.query("SELECT n_incidents FROM \(s).hotspot_grids WHERE as_of_date = '2026-11-24' AND analysis = 'hotspot' AND window_days = 28").scalar
             // Same arguments, nothing new: the chunk is done.
             let again = try backfill.run()
@@ -176,6 +177,41 @@ import TestSupport
             #expect(Int(after ?? "0")! > Int(before ?? "0")!)
             backfill.recompute = true
             #expect(try backfill.run().stale == 1)
+        }
+    }
+
+    /// `aggregate.backfill_grids`: which dates of a backfill get the maps. The trends are the same
+    /// whatever the cadence, and equal to those the dates' own runs computed.
+    @Test func backfillComputesTheMapsOnTheDatesItsCadencePicksAndTheSameTrends() throws {
+        try withScratchSchema { db, schema in
+            _ = try nightlyRunner(db: db, schema: schema, asOf: "2026-11-24").run()
+            let s = quoteIdentifier(schema)
+            let settings = try testSettings(schema: schema)
+            // The dates' own trends, one date at a time (a nightly run's path).
+            for day in ["2026-10-30", "2026-10-31", "2026-11-01", "2026-11-07", "2026-11-24"] {
+                _ = try db.withTransaction { try DerivedTables.rebuild(db: $0, schema: schema, asOf: day, layer: HotspotValidityTests.layer,
+                                                                         settings: HotspotValidityTests.pipeline.aggregate, cache: .init()) }
+            }
+            let trends = "SELECT * FROM \(s).district_trends WHERE as_of_date IN ('2026-10-30', '2026-10-31', '2026-11-01', '2026-11-07', '2026-11-24') ORDER BY as_of_date, district_code, category"
+            let oneByOne = try db.query(trends).rows
+            #expect(oneByOne.count > 5)
+            let maps = "SELECT as_of_date::text FROM \(s).hotspot_grids WHERE analysis = 'hotspot' AND window_days = 7 ORDER BY 1"
+            for (cadence, dates) in [(AggregateSettings.BackfillGrids.monthly, ["2026-10-31", "2026-11-24"]),
+                                     (.weekly, ["2026-10-27", "2026-11-03", "2026-11-10", "2026-11-17", "2026-11-24"]),
+                                     (.daily, (0..<30).map { CivilDate.isoDate(days: CivilDate.parseISODate("2026-10-26")! + $0) })] {
+                var pipeline = HotspotValidityTests.pipeline
+                pipeline.aggregate.backfillGrids = cadence
+                var backfill = try Backfill(from: "2026-10-26", to: "2026-11-24", settings: settings, pipeline: pipeline, logger: Logger(label: "test"))
+                backfill.recompute = true
+                #expect(try backfill.run().chunks == 2)
+                #expect(try db.query(maps).rows.map { $0[0]! } == dates, "\(cadence)")
+                // Every date in the range has its trends, and they are the dates' own.
+                #expect(try db.query("SELECT count(DISTINCT as_of_date) FROM \(s).district_trends WHERE as_of_date BETWEEN '2026-10-26' AND '2026-11-24'").scalar == "30")
+                #expect(try db.query(trends).rows == oneByOne, "\(cadence)")
+                // The emerging analysis and its cells follow the same dates.
+                #expect(try db.query("SELECT DISTINCT as_of_date::text FROM \(s).hotspot_grids WHERE analysis = 'emerging' ORDER BY 1").rows.map { $0[0]! } == dates)
+                #expect(try db.query("SELECT count(*) FROM \(s).emerging_hotspots WHERE NOT as_of_date = ANY ($1::date[])", ["{\(dates.joined(separator: ","))}"]).scalar == "0")
+            }
         }
     }
 }

@@ -164,7 +164,7 @@ import TestSupport
 
             // The grid again, from what the row says: the stored CRS, cell size and study areas.
             let layer = try DistrictLayer.load(pipeline.boundaries)
-            let study = try Hotspots.studyDistricts(db: db, schema: schema, asOf: "2026-11-24", layer: layer, settings: pipeline.aggregate.hotspot)
+            let study = try db.withTransaction { try Hotspots.studyDistricts(db: $0, schema: schema, asOf: "2026-11-24", layer: layer, settings: pipeline.aggregate) }
             #expect(String(study.count) == g[5])
             let projection = try #require(TransverseMercator(proj: g[3]!))
             let grid = HotspotGrid(layer: layer, studyDistricts: study, projection: projection, cellMetres: Double(g[2]!)!)

@@ -22,7 +22,9 @@ enum DailyCounts {
             SELECT EXISTS (SELECT 1 FROM \(s).district_monthly WHERE month_only_count > 0 AND month IN (SELECT month FROM touched_months))
             """).scalar == "t"
         try db.execute("""
-            DELETE FROM \(s).district_daily WHERE local_date IN (SELECT local_date FROM \(daysTable));
+            -- = ANY(ARRAY(…)), not IN (SELECT …): the days are known before the scan, so the primary key
+            -- finds their rows (the semi-join read every count row: 0.3–0.45 s at a million incidents).
+            DELETE FROM \(s).district_daily WHERE local_date = ANY (ARRAY(SELECT local_date FROM \(daysTable)));
             INSERT INTO \(s).district_daily (local_date, district_code, category, incident_count)
             SELECT local_date, district_code, coalesce(category, 'all'), count(*)
             FROM \(s).incidents
@@ -56,7 +58,7 @@ enum MonthlyCounts {
                 GROUP BY GROUPING SETS ((local_date, district_code, category), (local_date, district_code))
             """
         try db.execute("""
-            DELETE FROM \(s).district_monthly WHERE month IN (SELECT month FROM touched_months);
+            DELETE FROM \(s).district_monthly WHERE month = ANY (ARRAY(SELECT month FROM touched_months));
             INSERT INTO \(s).district_monthly (month, district_code, category, incident_count, month_only_count)
             SELECT month, district_code, category, sum(n), sum(month_only) FROM (
                 -- Day-precision incidents: from the daily counts just rebuilt (far fewer rows).

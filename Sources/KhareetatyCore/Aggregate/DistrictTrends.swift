@@ -18,6 +18,30 @@ public struct AggregateSettings: Sendable {
     /// The derived tables a run computes beyond `district_daily` (always kept): all by default.
     public var tables = Set(Table.allCases)
     public var hotspot = Hotspot()
+    /// Which as-of dates of a backfill get the grid tables (hot spots, emerging hot spots).
+    public var backfillGrids = BackfillGrids.monthly
+
+    /// A grid analysis of one date costs about what a day's trends for a whole month do, and its
+    /// cells are most of a backfill's rows: a backfill computes the maps for some dates only (the
+    /// range's last date always); nightly runs compute them for their date.
+    public enum BackfillGrids: String, Sendable, CaseIterable {
+        /// Every date.
+        case daily
+        /// Every 7th date counted back from the range's last date (the emerging analysis' steps).
+        case weekly
+        /// The last date of each calendar month in the range.
+        case monthly
+
+        /// The grid dates among `days`, for a backfill whose last date is `rangeEnd`. (A chunk is
+        /// one calendar month, or less at the range's ends: its last day is a month's last or the range's.)
+        func dates(in days: ClosedRange<Int>, rangeEnd: Int) -> [Int] {
+            switch self {
+            case .daily: return Array(days)
+            case .weekly: return days.filter { (rangeEnd - $0) % 7 == 0 }
+            case .monthly: return [days.upperBound]
+            }
+        }
+    }
 
     public enum Table: String, Sendable, CaseIterable {
         case trends, hotspots, emerging
@@ -47,57 +71,71 @@ enum DistrictTrends {
     /// Fewer incidents than this in the five weeks (current + baseline): no change is judged.
     static let minimumForChange = 5
 
-    static func rebuild(db: Transaction, schema: String, asOf: String, settings: AggregateSettings) throws -> Int {
+    /// The rows of every as-of date in `days`, from one read of the daily counts they look back on.
+    static func rebuild(db: Transaction, schema: String, days: ClosedRange<Int>, settings: AggregateSettings) throws -> Int {
         let s = quoteIdentifier(schema)
         let weeks = settings.trendWeeks
         let span = max(7 * weeks, 35)
-        var counts: [String: [String: [Int]]] = [:]  // district → category → counts by days back
-        var categories: Set<String> = ["all"]
+        let start = days.lowerBound - span + 1, length = days.upperBound - start + 1
+        // Prefix sums by day from `start`: sums[d][c][i] = incidents of days start ..< start + i.
+        var daily: [String: [String: [Int]]] = [:]
+        var byCategory: [String: [Int]] = [:]   // every district: is a category seen in a window
         for row in try db.query("""
-            SELECT district_code, category, ($1::date - local_date), incident_count FROM \(s).district_daily
-            WHERE local_date BETWEEN $1::date - ($2::int - 1) AND $1::date
-            """, [asOf, String(span)]).typedRows {
-            let (district, category, back, n) = (try row.text(0), try row.text(1), try row.int(2), try row.int(3))
-            categories.insert(category)
-            counts[district, default: [:]][category, default: [Int](repeating: 0, count: span)][back] += n
+            SELECT district_code, category, local_date - $1::date, incident_count FROM \(s).district_daily
+            WHERE local_date BETWEEN $1::date AND $2::date
+            """, [CivilDate.isoDate(days: start), CivilDate.isoDate(days: days.upperBound)]).typedRows {
+            let (district, category, day, n) = (try row.text(0), try row.text(1), try row.int(2), try row.int(3))
+            daily[district, default: [:]][category, default: [Int](repeating: 0, count: length)][day] += n
+            byCategory[category, default: [Int](repeating: 0, count: length)][day] += n
         }
+        func prefix(_ c: [Int]) -> [Int] { var out = [0]; out.reserveCapacity(c.count + 1); for n in c { out.append(out.last! + n) }; return out }
+        let sums = daily.mapValues { $0.mapValues(prefix) }
+        let categoryTotals = byCategory.mapValues(prefix)
+        let zeros = [Int](repeating: 0, count: length + 1)
         let districts = try db.query("SELECT code FROM \(s).districts ORDER BY code").rows.compactMap { $0[0] }
-        // Days from the history's first day to D (negative: D is before it); nil: no history at all.
+        // The history's first day (nil: no history at all).
         let earliest = try db.query("SELECT min(local_date)::text FROM \(s).incidents WHERE time_precision <> 'month'").scalar ?? nil
-        let historyDays: Int? = earliest.flatMap(CivilDate.parseISODate).map { first in
-            let start = max(first, settings.historyStart.flatMap(CivilDate.parseISODate) ?? first)
-            return CivilDate.parseISODate(asOf)! - start
+        let historyStart: Int? = earliest.flatMap(CivilDate.parseISODate).map { first in
+            max(first, settings.historyStart.flatMap(CivilDate.parseISODate) ?? first)
         }
-        let enoughHistory = (historyDays ?? -1) >= weeks * 7 - 1
-        let baselineCovered = (historyDays ?? -1) >= 34
 
-        try db.query("DELETE FROM \(s).district_trends WHERE as_of_date = $1::date", [asOf])
+        try db.query("DELETE FROM \(s).district_trends WHERE as_of_date BETWEEN $1::date AND $2::date",
+                     [CivilDate.isoDate(days: days.lowerBound), CivilDate.isoDate(days: days.upperBound)])
         return try db.withCopy(into: "\(s).district_trends", layout: Row.layout) { emit in
-            let zeros = [Int](repeating: 0, count: span)
-            for district in districts {
-                for category in categories.sorted() {
-                    let c = counts[district]?[category] ?? zeros
-                    func window(_ from: Int, _ length: Int) -> Int { c[from..<(from + length)].reduce(0, +) }
-                    var row = Row(asOf: asOf, district: district, category: category, count7: window(0, 7), count28: window(0, 28),
-                                  weeks: weeks)
-                    let baselineTotal = window(7, 28)
-                    let baseline = Double(baselineTotal) / 4
-                    if baselineCovered {
-                        let p = Binomial.ratePValue(row.count7, exposureA: 1, baselineTotal, exposureB: 4)
-                        row.baseline = baseline
-                        // Stored for people: a percent to one decimal (no 220.00000000000003).
-                        row.changePct = baseline > 0 ? ((Double(row.count7) - baseline) / baseline * 1000).rounded() / 10 : nil
-                        row.poissonZ = baseline > 0 ? (Double(row.count7) - baseline) / baseline.squareRoot() : nil
-                        row.changeP = p
-                        row.changeLabel = row.count7 + baselineTotal < Self.minimumForChange ? "too_few"
-                            : p < settings.alpha ? (Double(row.count7) > baseline ? "increase" : "decrease") : "no_change"
+            for day in days {
+                let asOf = CivilDate.isoDate(days: day), at = day - start
+                // Days from the history's first day to D (negative: D is before it).
+                let historyDays = historyStart.map { day - $0 }
+                let enoughHistory = (historyDays ?? -1) >= weeks * 7 - 1
+                let baselineCovered = (historyDays ?? -1) >= 34
+                // Categories with an incident in this date's span, and `all`.
+                let categories = (Set(categoryTotals.filter { $0.value[at + 1] - $0.value[at + 1 - span] > 0 }.keys)).union(["all"]).sorted()
+                for district in districts {
+                    for category in categories {
+                        let c = sums[district]?[category] ?? zeros
+                        // Incidents of the `length` days ending `from` days before D.
+                        func window(_ from: Int, _ length: Int) -> Int { c[at + 1 - from] - c[at + 1 - from - length] }
+                        var row = Row(asOf: asOf, district: district, category: category, count7: window(0, 7), count28: window(0, 28),
+                                      weeks: weeks)
+                        let baselineTotal = window(7, 28)
+                        let baseline = Double(baselineTotal) / 4
+                        if baselineCovered {
+                            let p = Binomial.ratePValue(row.count7, exposureA: 1, baselineTotal, exposureB: 4)
+                            row.baseline = baseline
+                            // Stored for people: a percent to one decimal (no 220.00000000000003).
+                            row.changePct = baseline > 0 ? ((Double(row.count7) - baseline) / baseline * 1000).rounded() / 10 : nil
+                            row.poissonZ = baseline > 0 ? (Double(row.count7) - baseline) / baseline.squareRoot() : nil
+                            row.changeP = p
+                            row.changeLabel = row.count7 + baselineTotal < Self.minimumForChange ? "too_few"
+                                : p < settings.alpha ? (Double(row.count7) > baseline ? "increase" : "decrease") : "no_change"
+                        }
+                        let series = (0..<weeks).reversed().map { Double(window(7 * $0, 7)) }
+                        if enoughHistory, let mk = MannKendall(series) {
+                            row.trend = mk
+                            row.trendLabel = mk.p < settings.alpha ? (mk.z > 0 ? "rising" : "falling") : "no_trend"
+                        }
+                        try emit(row)
                     }
-                    let series = (0..<weeks).reversed().map { Double(window(7 * $0, 7)) }
-                    if enoughHistory, let mk = MannKendall(series) {
-                        row.trend = mk
-                        row.trendLabel = mk.p < settings.alpha ? (mk.z > 0 ? "rising" : "falling") : "no_trend"
-                    }
-                    try emit(row)
                 }
             }
         }

@@ -55,37 +55,36 @@ public enum EmergingPattern: String, Sendable, CaseIterable {
 /// cell's z-scores and its pattern. Its grid row says whether there were enough steps with data;
 /// without them nothing is stored but that row. Stored: every cell with a pattern or any incident.
 enum EmergingHotspots {
-    static func rebuild(db: Transaction, schema: String, asOf: String, layer: DistrictLayer, settings: AggregateSettings,
+    static func rebuild(db: Transaction, schema: String, asOf day: Int, inputs: AggregateInputs, layer: DistrictLayer, settings: AggregateSettings,
                         cache: HotspotAnalysis.GridCache) throws -> (cells: Int, grid: GridRow) {
-        let s = quoteIdentifier(schema)
+        // The caller has removed the date's rows (`DerivedTables`).
+        let s = quoteIdentifier(schema), asOf = CivilDate.isoDate(days: day)
         let weeks = settings.trendWeeks
         var steps = [[GeoPoint]](repeating: [], count: weeks)
-        for (point, back) in try Hotspots.points(db: db, schema: schema, asOf: asOf, days: weeks * 7) {
+        for (point, back) in try inputs.points(asOf: day, days: weeks * 7) {
             steps[weeks - 1 - back / 7].append(point)  // oldest week first
         }
-        let study = try Hotspots.studyDistricts(db: db, schema: schema, asOf: asOf, layer: layer, settings: settings.hotspot)
+        let study = try inputs.studyDistricts(asOf: day, settings: settings.hotspot)
         let analysis = EmergingAnalysis.run(steps: steps, layer: layer, study: study, settings: settings.hotspot, fdr: settings.fdr, cache: cache)
-        try db.query("DELETE FROM \(s).emerging_hotspots WHERE as_of_date = $1::date", [asOf])
-        try db.query("DELETE FROM \(s).hotspot_grids WHERE as_of_date = $1::date AND analysis = 'emerging'", [asOf])
         let row = GridRow(analysis: "emerging", windowDays: 7 * weeks, status: analysis.status, incidents: analysis.incidents,
                           scale: analysis.scale, grid: analysis.grid, studyAreas: study.count, counts: analysis.counts.last ?? [],
                           settings: settings, stepsWithData: analysis.stepsWithData)
         try row.insert(db: db, schema: schema, asOf: asOf)
         guard analysis.status == .ok else { return (0, row) }
         let grid = analysis.grid
+        let labels = cache.attachment(for: grid) { Hotspots.CellLabels(grid: grid) }
         let written = try db.withCopy(into: "\(s).emerging_hotspots", layout: Cell.layout) { emit in
             for (slot, cell) in grid.cells.enumerated() {
-                let cellBins = (0..<weeks).map { analysis.bins[$0][slot] }
+                let cellBins = (0..<weeks).map { Int(analysis.bins[$0][slot]) }
                 let hadIncidents = (0..<weeks).contains(where: { analysis.counts[$0][slot] > 0 })
                 // Never significant and never an incident: no pattern, nothing to store.
                 if !hadIncidents && cellBins.allSatisfy({ $0 == 0 }) { continue }
                 let series = (0..<weeks).map { analysis.z[$0][slot] }
                 let (pattern, trend) = EmergingPattern.classify(bins: cellBins, z: series, alpha: settings.alpha)
                 guard pattern != .noPattern || hadIncidents else { continue }
+                let label = labels.label(slot, grid: grid, layer: layer)
                 try emit(Cell(asOf: asOf, col: cell.col, row: cell.row, weeks: weeks, trend: trend, pattern: pattern,
-                              centre: grid.centre(cell.col, cell.row),
-                              district: Hotspots.mostlyIn(cell.col, cell.row, grid: grid, layer: layer),
-                              geometry: Hotspots.square(cell.col, cell.row, grid: grid)))
+                              centre: label.centre, district: label.district, geometry: label.geometry))
             }
         }
         return (written, row)

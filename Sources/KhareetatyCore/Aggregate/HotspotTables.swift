@@ -8,37 +8,19 @@ import Postgres
 enum Hotspots {
     /// Layer indices of the study districts as of `asOf`: those with an incident in the `studyDays`
     /// days up to it, or every district.
-    static func studyDistricts(db: any Queryable, schema: String, asOf: String, layer: DistrictLayer,
-                               settings: AggregateSettings.Hotspot) throws -> Set<Int> {
-        guard settings.studyArea == .activeDistricts else { return Set(layer.districts.indices) }
-        let codes = Set(try db.query("""
-            SELECT DISTINCT district_code FROM \(quoteIdentifier(schema)).incidents
-            WHERE local_date BETWEEN $1::date - ($2::int - 1) AND $1::date AND district_code IS NOT NULL AND time_precision <> 'month'
-            """, [asOf, String(settings.studyDays)]).rows.compactMap { $0[0] })
-        return Set(layer.districts.indices.filter { codes.contains(layer.districts[$0].code) })
+    static func studyDistricts(db: Transaction, schema: String, asOf: String, layer: DistrictLayer,
+                               settings: AggregateSettings) throws -> Set<Int> {
+        let day = CivilDate.parseISODate(asOf)!
+        return try AggregateInputs(db: db, schema: schema, layer: layer, dates: [day], settings: settings)
+            .studyDistricts(asOf: day, settings: settings.hotspot)
     }
 
-    /// Incident points of local dates [asOf − days + 1, asOf], with how many days back each lies
-    /// (month-only incidents left out: their day is unknown).
-    static func points(db: Transaction, schema: String, asOf: String, days: Int) throws -> [(point: GeoPoint, back: Int)] {
-        var out: [(GeoPoint, Int)] = []
-        try db.forEachRow("""
-            SELECT lat, lon, $1::date - local_date FROM \(quoteIdentifier(schema)).incidents
-            WHERE local_date BETWEEN $1::date - ($2::int - 1) AND $1::date AND lat IS NOT NULL AND time_precision <> 'month'
-            """, [asOf, String(days)]) { row in
-            guard let lat = row[0].flatMap(Double.init), let lon = row[1].flatMap(Double.init), let back = row[2].flatMap(Int.init) else { return }
-            out.append((GeoPoint(lon: lon, lat: lat), back))
-        }
-        return out
-    }
-
-    static func rebuild(db: Transaction, schema: String, asOf: String, layer: DistrictLayer, settings: AggregateSettings,
+    static func rebuild(db: Transaction, schema: String, asOf day: Int, inputs: AggregateInputs, layer: DistrictLayer, settings: AggregateSettings,
                         cache: HotspotAnalysis.GridCache) throws -> (cells: Int, grids: [GridRow]) {
-        let s = quoteIdentifier(schema)
-        try db.query("DELETE FROM \(s).hotspot_cells WHERE as_of_date = $1::date", [asOf])
-        try db.query("DELETE FROM \(s).hotspot_grids WHERE as_of_date = $1::date AND analysis = 'hotspot'", [asOf])
-        let study = try studyDistricts(db: db, schema: schema, asOf: asOf, layer: layer, settings: settings.hotspot)
-        let all = try points(db: db, schema: schema, asOf: asOf, days: settings.hotspotWindows.max() ?? 7)
+        // The caller has removed the date's rows (`DerivedTables`).
+        let s = quoteIdentifier(schema), asOf = CivilDate.isoDate(days: day)
+        let study = try inputs.studyDistricts(asOf: day, settings: settings.hotspot)
+        let all = try inputs.points(asOf: day, days: settings.hotspotWindows.max() ?? 7)
         var written = 0, rows: [GridRow] = []
         for window in settings.hotspotWindows {
             let analysis = HotspotAnalysis.run(points: all.filter { $0.back < window }.map(\.point), layer: layer, study: study,
@@ -49,15 +31,17 @@ enum Hotspots {
             try row.insert(db: db, schema: schema, asOf: asOf)
             rows.append(row)
             let grid = analysis.grid
+            let labels = cache.attachment(for: grid) { CellLabels(grid: grid) }
             written += try db.withCopy(into: "\(s).hotspot_cells", layout: Cell.layout) { emit in
                 for (slot, cell) in grid.cells.enumerated() where analysis.counts[slot] > 0 || analysis.bins[slot] != 0 {
                     let (c, r) = cell
-                    try emit(Cell(asOf: asOf, window: window, col: c, row: r, centre: grid.centre(c, r),
-                                  district: mostlyIn(c, r, grid: grid, layer: layer), count: Int(analysis.counts[slot]),
+                    let label = labels.label(slot, grid: grid, layer: layer)
+                    try emit(Cell(asOf: asOf, window: window, col: c, row: r, centre: label.centre,
+                                  district: label.district, count: Int(analysis.counts[slot]),
                                   z: analysis.z[slot],
                                   // No analysis (too few incidents): no p-value either.
                                   p: analysis.status == .ok ? analysis.tails[slot].p : nil,
-                                  bin: analysis.bins[slot], geometry: square(c, r, grid: grid)))
+                                  bin: analysis.bins[slot], geometry: label.geometry))
                 }
             }
         }
@@ -88,6 +72,21 @@ enum Hotspots {
             .init("gi_bin") { $0.bin },
             .init("geometry_geojson") { $0.geometry },
         ])
+    }
+
+    /// Each grid cell's centre, district and square, made when first written: the same on every
+    /// date the grid is used (a backfill writes the same cells month after month).
+    final class CellLabels: @unchecked Sendable {
+        struct Label { let centre: GeoPoint; let district: String?; let geometry: String }
+        private var labels: [Label?]
+        init(grid: HotspotGrid) { labels = [Label?](repeating: nil, count: grid.cells.count) }
+        func label(_ slot: Int, grid: HotspotGrid, layer: DistrictLayer) -> Label {
+            if let label = labels[slot] { return label }
+            let (c, r) = grid.cells[slot]
+            let label = Label(centre: grid.centre(c, r), district: mostlyIn(c, r, grid: grid, layer: layer), geometry: square(c, r, grid: grid))
+            labels[slot] = label
+            return label
+        }
     }
 
     /// A cell's square as GeoJSON (WGS 84).
@@ -140,7 +139,7 @@ public struct GridRow: Sendable {
         let n = Double(max(counts.count, 1))
         let mean = counts.reduce(0, +) / n
         let std = max(0, counts.reduce(0) { $0 + $1 * $1 } / n - mean * mean).squareRoot()
-        let neighbourCounts = grid.neighbours.map(\.count)
+        let degrees = grid.neighbours.degreeRange
         let epsg = settings.hotspot.crsEPSG.map { "EPSG:\($0)" } ?? "EPSG:\(Self.epsg(of: grid.projection))"
         let permutation = settings.hotspot.inference == .permutation
         try db.query("""
@@ -152,7 +151,7 @@ public struct GridRow: Sendable {
                   "\(grid.cellMetres)", String(grid.cells.count), "\(mean)", "\(std)", "\(grid.cellMetres * 2.0.squareRoot())",
                   settings.fdr ? "t" : "f", settings.hotspot.inference.rawValue, permutation ? String(settings.hotspot.permutations) : nil,
                   permutation ? String(settings.hotspot.seed) : nil, scale.medianNearestMetres.map { "\($0)" },
-                  String(neighbourCounts.min() ?? 0), String(neighbourCounts.max() ?? 0), String(studyAreas), stepsWithData.map(String.init),
+                  String(degrees.min), String(degrees.max), String(studyAreas), stepsWithData.map(String.init),
                   scale.reason])
     }
 

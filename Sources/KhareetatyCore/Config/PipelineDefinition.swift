@@ -192,6 +192,13 @@ public struct PipelineDefinition: Sendable {
             }
             aggregate.tables = Set(tables)
         }
+        if let (text, source) = try doc.scalar("aggregate.backfill_grids") {
+            guard let cadence = AggregateSettings.BackfillGrids(rawValue: text) else {
+                throw ConfigError(key: "aggregate.backfill_grids", value: text, source: source,
+                                  problem: "allowed: " + AggregateSettings.BackfillGrids.allCases.map(\.rawValue).joined(separator: ", "))
+            }
+            aggregate.backfillGrids = cadence
+        }
         if let (text, source) = try doc.scalar("aggregate.fdr") {
             guard let fdr = Bool(text) else { throw ConfigError(key: "aggregate.fdr", value: text, source: source, problem: "allowed: true, false") }
             aggregate.fdr = fdr
@@ -202,7 +209,7 @@ public struct PipelineDefinition: Sendable {
                                           "boundaries.districts", "boundaries.district_code",
                                           "boundaries.district_name", "boundaries.governorates", "boundaries.governorate_code", "boundaries.crs", "boundaries.area_code", "coordinates.crs",
                                           "boundaries.governorate_name", "geocode.aliases", "geocode.nearest_metres", "aggregate.trend_weeks",
-                                          "aggregate.alpha", "aggregate.hotspot_windows", "aggregate.fdr", "aggregate.tables"] + Self.hotspotKeys + ReportSettings.keys + Field.allCases.map { "columns.\($0.rawValue)" } + Self.cleanKeys)
+                                          "aggregate.alpha", "aggregate.hotspot_windows", "aggregate.fdr", "aggregate.tables", "aggregate.backfill_grids"] + Self.hotspotKeys + ReportSettings.keys + Field.allCases.map { "columns.\($0.rawValue)" } + Self.cleanKeys)
         var definition = PipelineDefinition(path: path, name: name, timeZone: timeZone, inputs: inputList.map(resolve), format: format,
                                             delimiter: delimiter, legacyEncoding: legacyEncoding, mapping: mapping,
                                             boundaries: boundaries, clean: clean)
@@ -290,7 +297,7 @@ public struct PipelineDefinition: Sendable {
     }
 
     static let hotspotKeys = ["aggregate.history_start", "aggregate.hotspot_cell_m", "aggregate.hotspot_cell_min_m", "aggregate.hotspot_cell_max_m",
-                              "aggregate.hotspot_crs", "aggregate.hotspot_min_incidents", "aggregate.hotspot_study_area",
+                              "aggregate.hotspot_max_cells", "aggregate.hotspot_crs", "aggregate.hotspot_min_incidents", "aggregate.hotspot_study_area",
                               "aggregate.hotspot_study_days", "aggregate.hotspot_inference", "aggregate.hotspot_permutations",
                               "aggregate.hotspot_seed", "aggregate.emerging_min_steps"]
 
@@ -307,6 +314,9 @@ public struct PipelineDefinition: Sendable {
         if let cell = try value("hotspot_cell_m", "metres from 100 to 5000 (omit it to choose the cell size from the data)", metres) { h.cellMetres = cell }
         if let cell = try value("hotspot_cell_min_m", "metres from 100 to 5000", metres) { h.cellMin = cell }
         if let cell = try value("hotspot_cell_max_m", "metres from 100 to 5000", metres) { h.cellMax = cell }
+        if let n = try value("hotspot_max_cells", "a whole number from 1000 to 20000000", { Int($0).flatMap { (1000...20_000_000).contains($0) ? $0 : nil } }) {
+            h.maxCells = n
+        }
         if h.cellMin > h.cellMax {
             throw ConfigError(key: "aggregate.hotspot_cell_min_m", value: String(h.cellMin), source: doc.file,
                               problem: "must not exceed aggregate.hotspot_cell_max_m (\(h.cellMax))")

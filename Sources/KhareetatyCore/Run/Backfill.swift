@@ -4,10 +4,10 @@ import Readers
 import Logging
 import Postgres
 
-/// `khareetaty backfill --from D1 --to D2`: recomputes the derived tables (`district_daily`, and
-/// as of each date every table of the pipeline's `aggregate.tables`: trends, hot spots, emerging
-/// hot spots) for a range of local dates from the stored incidents, one chunk (a calendar month,
-/// or less at the range's ends) per transaction. Each finished chunk is recorded under a key
+/// `khareetaty backfill --from D1 --to D2`: recomputes the derived tables (`district_daily` and the
+/// trends for each date, the maps — hot spots, emerging hot spots — for the dates of
+/// `aggregate.backfill_grids`) for a range of local dates from the stored incidents, one chunk (a
+/// calendar month, or less at the range's ends) per transaction. Each finished chunk is recorded under a key
 /// derived from the arguments with the newest load it had seen (`data_version`), so a re-run with
 /// the same arguments continues at the first unfinished chunk and redoes every chunk a later load
 /// made stale; `recompute` redoes them all.
@@ -63,7 +63,9 @@ public struct Backfill {
     }
 
     var key: String {
+        // The grid dates are part of what a chunk computed: another cadence is another backfill.
         let text = "district_daily|\(CivilDate.isoDate(days: from))|\(CivilDate.isoDate(days: to))"
+            + (pipeline.aggregate.backfillGrids == .daily ? "" : "|grids:\(pipeline.aggregate.backfillGrids.rawValue)")
         return SHA256.hash(Data(text.utf8)).prefix(12).hex
     }
 
@@ -101,7 +103,7 @@ public struct Backfill {
                 let (start, end) = (CivilDate.isoDate(days: chunk.start), CivilDate.isoDate(days: chunk.end))
                 try Cancellation.check()  // between chunks: the finished ones stay done, the next run resumes
                 try db.withTransaction { db in
-                    try Self.recompute(db: db, schema: settings.schema, start: chunk.start, end: chunk.end, layer: layer,
+                    try Self.recompute(db: db, schema: settings.schema, start: chunk.start, end: chunk.end, rangeEnd: to, layer: layer,
                                        aggregate: pipeline.aggregate, cache: cache)
                     try db.query("""
                         INSERT INTO \(s).backfill_chunks (backfill_key, chunk_start, chunk_end, run_id, worker, data_version)
@@ -128,17 +130,19 @@ public struct Backfill {
             """).scalar ?? nil
     }
 
-    /// `district_daily` for the chunk's days, then every derived table as of each of them, in the
-    /// caller's transaction.
-    static func recompute(db: Transaction, schema: String, start: Int, end: Int, layer: DistrictLayer, aggregate: AggregateSettings,
+    /// `district_daily` for the chunk's days, then every derived table as of each of them (the grid
+    /// tables as of the dates `aggregate.backfill_grids` picks; their rows of the chunk's other dates
+    /// are removed: they were computed from older data), in the caller's transaction.
+    static func recompute(db: Transaction, schema: String, start: Int, end: Int, rangeEnd: Int, layer: DistrictLayer, aggregate: AggregateSettings,
                           cache: HotspotAnalysis.GridCache) throws {
+        let (first, last) = (CivilDate.isoDate(days: start), CivilDate.isoDate(days: end))
         try db.execute("DROP TABLE IF EXISTS backfill_days")
         try db.query("CREATE TEMPORARY TABLE backfill_days ON COMMIT DROP AS SELECT d::date AS local_date FROM generate_series($1::date, $2::date, interval '1 day') d",
-                     [CivilDate.isoDate(days: start), CivilDate.isoDate(days: end)])
+                     [first, last])
         try DailyCounts.rebuild(db: db, schema: schema, daysTable: "backfill_days")
-        for day in start...end {
-            _ = try DerivedTables.rebuild(db: db, schema: schema, asOf: CivilDate.isoDate(days: day), layer: layer, settings: aggregate, cache: cache)
-        }
+        _ = try DerivedTables.rebuild(db: db, schema: schema, days: start...end,
+                                      gridDates: aggregate.backfillGrids.dates(in: start...end, rangeEnd: rangeEnd),
+                                      layer: layer, settings: aggregate, cache: cache)
     }
 
     /// host:pid, recorded on each chunk a process finishes.
@@ -199,8 +203,10 @@ public struct Backfill {
                         """).typedRows.first else { return nil }
                     let (key, start, end) = (try row.text(0), try row.text(1), try row.text(2))
                     FaultPoint.workerMidChunk.reach()
+                    // The range's last date: the latest chunk end queued under this key.
+                    let rangeEnd = try db.query("SELECT max(chunk_end)::text FROM \(s).backfill_chunks WHERE backfill_key = $1", [key]).scalar ?? nil
                     try recompute(db: db, schema: settings.schema, start: CivilDate.parseISODate(start)!, end: CivilDate.parseISODate(end)!,
-                                  layer: layer, aggregate: pipeline.aggregate, cache: cache)
+                                  rangeEnd: CivilDate.parseISODate(rangeEnd ?? end)!, layer: layer, aggregate: pipeline.aggregate, cache: cache)
                     try db.query("""
                         UPDATE \(s).backfill_chunks SET status = 'done', run_id = $3, worker = $4, finished_at = clock_timestamp(),
                             data_version = $5::timestamptz
