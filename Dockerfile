@@ -1,9 +1,14 @@
 # syntax=docker/dockerfile:1
 # Khareetaty: build with the Swift toolchain, run on slim Debian with only the C libraries it links.
-# (This file is checked by Tests/KhareetatyTests/ContainerTests.swift against what the binary links.)
+# The base images are build arguments: the official images by default (fully qualified, as podman
+# wants them); `make test-container` builds the `runtime-prebuilt` target from a local Debian 12
+# base (debootstrap) and the binary built on the host, where no registry is reachable.
+# (Tests/KhareetatyTests/ContainerTests.swift checks the runtime packages against what the binary links.)
+ARG BUILD_IMAGE=docker.io/library/swift:6.3-bookworm
+ARG RUNTIME_IMAGE=docker.io/library/debian:bookworm-slim
 
 # ---- build ---------------------------------------------------------------------------------------
-FROM swift:6.3-bookworm AS build
+FROM ${BUILD_IMAGE} AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends pkg-config libpq-dev libcsv-dev libxml2-dev zlib1g-dev libssl-dev libproj-dev libgeos-dev \
  && rm -rf /var/lib/apt/lists/*
@@ -17,19 +22,34 @@ COPY Plugins ./Plugins
 RUN swift build -c release --product khareetaty --static-swift-stdlib \
  && install -D .build/release/khareetaty /out/khareetaty
 
-# ---- runtime -------------------------------------------------------------------------------------
-FROM debian:bookworm-slim AS runtime
+# ---- runtime base: the libraries, the user, the pipelines ------------------------------------------
+FROM ${RUNTIME_IMAGE} AS runtime-base
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libpq5 libcsv3 libxml2 libssl3 libproj25 libgeos-c1v5 tzdata ca-certificates \
- && rm -rf /var/lib/apt/lists/*
-RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin khareetaty
+ && rm -rf /var/lib/apt/lists/* /var/cache/apt/*.bin
+RUN useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin khareetaty \
+ && mkdir -p /data/inbox /data/reports /data/metrics \
+ && chown khareetaty /data/inbox /data/reports /data/metrics
 WORKDIR /app
-COPY --from=build /out/khareetaty /usr/local/bin/khareetaty
 COPY config ./config
 COPY pipelines ./pipelines
 COPY fixtures ./fixtures
+# Where a deployment mounts its exports, reports and metrics: `run` without files loads the inbox,
+# each committed run writes its morning report and its Prometheus textfile. (Environment values
+# are defaults: a deployment's KHAREETATY_* variables or config file override them.)
+ENV KHAREETATY_INBOX_DIR=/data/inbox \
+    KHAREETATY_REPORT_DIR=/data/reports \
+    KHAREETATY_METRICS_TEXTFILE=/data/metrics/khareetaty-{pipeline}.prom
+VOLUME ["/data/inbox", "/data/reports", "/data/metrics"]
 USER khareetaty
-# Healthy = config valid, database reachable, schema current, privileges present.
-HEALTHCHECK --interval=5m --timeout=30s --start-period=30s --retries=3 CMD ["khareetaty", "check"]
 ENTRYPOINT ["khareetaty"]
-CMD ["run"]
+# A run-to-completion job: no HEALTHCHECK (there is no server to probe). The default command only
+# prints the usage; a deployment says what to run (`migrate`, `run --pipeline …`, `report …`).
+CMD ["--help"]
+
+# ---- runtime: the binary built above (the default target) -----------------------------------------
+FROM runtime-base AS runtime-prebuilt
+COPY khareetaty /usr/local/bin/khareetaty
+
+FROM runtime-base AS runtime
+COPY --from=build /out/khareetaty /usr/local/bin/khareetaty

@@ -5,7 +5,7 @@ SWIFT      ?= swift
 LOCALDB    := scripts/local-db.sh
 BIN        := .build/debug/khareetaty
 
-.PHONY: run test bench eval report-screenshot build bootstrap db db-stop db-status clean-db dictionary
+.PHONY: run test test-container bench eval report-screenshot build bootstrap db db-stop db-status clean-db dictionary
 
 ## run: the nightly pipeline on the bundled fixtures, against the local database, as of the
 ## data's last day (the bundled export ends before "yesterday"), then its morning report
@@ -37,6 +37,11 @@ report-screenshot: bootstrap
 
 build: bootstrap
 	$(SWIFT) build
+
+## test-container: the image's runtime stage built from a local Debian 12 base (debootstrap) and
+## the host's binary, run with podman against the local database (needs root; CI runs it)
+test-container: bootstrap
+	@scripts/test-container.sh
 
 bootstrap:
 	@scripts/bootstrap.sh

@@ -22,6 +22,15 @@ packages=(
   fonts-dejavu-core    # glyphs for Arabic area names in that browser
 )
 
+# `scripts/bootstrap.sh container`: also what `make test-container` builds and runs the image with.
+if [ "${1:-}" = container ]; then
+  packages+=(
+    podman             # builds and runs the image (root, no daemon)
+    runc               # its OCI runtime here (crun fails on this machine's cgroups)
+    debootstrap        # the local Debian 12 base image: no registry is reachable
+  )
+fi
+
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

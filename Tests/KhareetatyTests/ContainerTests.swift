@@ -3,9 +3,9 @@ import Testing
 import TestSupport
 import Yams
 
-/// Docker cannot run on the CI machine, so the container files are checked by reading them:
-/// the compose file's shape, and that the Dockerfile's runtime stage installs exactly the Debian
-/// packages that provide the shared libraries the built binary links.
+/// The container files read: the Dockerfile's stages and that its runtime base installs exactly
+/// the Debian packages that provide the shared libraries the built binary links; the compose
+/// file's shape. (`make test-container` builds and runs the image itself.)
 @Suite struct ContainerTests {
     struct Stage { var name: String; var base: String; var lines: [String] }
 
@@ -42,9 +42,12 @@ import Yams
 
     @Test func dockerfileStagesAndRuntimePackagesMatchTheBinary() throws {
         let stages = try dockerfileStages()
-        #expect(stages.map(\.name) == ["build", "runtime"])
-        #expect(stages[0].base.hasPrefix("swift:6"))
-        #expect(stages[1].base.hasPrefix("debian:") && stages[1].base.contains("slim"))
+        #expect(stages.map(\.name) == ["build", "runtime-base", "runtime-prebuilt", "runtime"])
+        // Base images are build arguments whose defaults are fully qualified official images.
+        let text = try String(contentsOfFile: repoPath("Dockerfile"), encoding: .utf8)
+        #expect(stages[0].base == "${BUILD_IMAGE}" && text.contains("ARG BUILD_IMAGE=docker.io/library/swift:6"))
+        #expect(stages[1].base == "${RUNTIME_IMAGE}" && text.contains("ARG RUNTIME_IMAGE=docker.io/library/debian:bookworm-slim"))
+        #expect(stages[2].base == "runtime-base" && stages[3].base == "runtime-base")
         let build = stages[0].lines.joined(separator: "\n")
         let runtime = stages[1].lines.joined(separator: "\n")
 
@@ -74,33 +77,49 @@ import Yams
 
         #expect(runtime.contains("USER khareetaty"))
         #expect(runtime.contains("useradd --system"))
-        #expect(runtime.contains("HEALTHCHECK") && runtime.contains("\"khareetaty\", \"check\""))
-        #expect(runtime.contains("COPY --from=build"))
+        // A job, not a server: no health check; the default command harms nothing.
+        #expect(!stages.flatMap(\.lines).contains { $0.hasPrefix("HEALTHCHECK") } && runtime.contains("CMD [\"--help\"]"))
+        #expect(stages[3].lines.contains { $0.contains("COPY --from=build /out/khareetaty") })
+        #expect(stages[2].lines.contains { $0.hasPrefix("COPY khareetaty ") })
+        // The default target (the last stage) is the one built on the Swift image.
+        #expect(stages.last?.name == "runtime")
     }
 
-    @Test func composeWaitsForAHealthyPostgres15() throws {
+    @Test func composeMigratesAsItsOwnRoleThenRunsAsTheLoaderWithVolumes() throws {
         let text = try String(contentsOfFile: repoPath("docker-compose.yml"), encoding: .utf8)
         let root = try #require(try Yams.load(yaml: text) as? [String: Any])
         let services = try #require(root["services"] as? [String: Any])
         let postgres = try #require(services["postgres"] as? [String: Any])
-        let pipeline = try #require(services["khareetaty"] as? [String: Any])
+        let migrate = try #require(services["migrate"] as? [String: Any])
+        let nightly = try #require(services["nightly"] as? [String: Any])
 
-        #expect((postgres["image"] as? String)?.hasPrefix("postgres:15") == true)
+        #expect((postgres["image"] as? String)?.hasPrefix("docker.io/library/postgres:15") == true)
         let health = try #require(postgres["healthcheck"] as? [String: Any])
         #expect("\(health["test"] ?? "")".contains("pg_isready"))
-
-        let dependsOn = try #require(pipeline["depends_on"] as? [String: Any])
-        #expect((dependsOn["postgres"] as? [String: Any])?["condition"] as? String == "service_healthy")
-        #expect(pipeline["build"] != nil)
-
-        let volumes = try #require(root["volumes"] as? [String: Any])
+        // The roles script the test tier runs too is what the database starts with.
         let mounts = postgres["volumes"] as? [String] ?? []
+        #expect(mounts.contains { $0.hasPrefix("./deploy/compose/roles.sql:") } && mounts.contains { $0.contains("docker-entrypoint-initdb.d") })
+        let volumes = try #require(root["volumes"] as? [String: Any])
         #expect(volumes.keys.contains { name in mounts.contains { $0.hasPrefix(name + ":") } }, "postgres data must live on a named volume")
 
-        // No password in the connection string (it would reach logs); PGPASSWORD carries it.
-        let environment = pipeline["environment"] as? [String: Any] ?? [:]
-        let url = environment["DATABASE_URL"] as? String ?? ""
-        let userinfo = url.hasPrefix("postgresql://") ? url.dropFirst("postgresql://".count).split(separator: "@").first ?? "" : ""
-        #expect(!userinfo.isEmpty && !userinfo.contains(":"), "DATABASE_URL must not carry a password: \(url)")
+        #expect((migrate["depends_on"] as? [String: Any])?["postgres"].flatMap { ($0 as? [String: Any])?["condition"] as? String } == "service_healthy")
+        #expect((nightly["depends_on"] as? [String: Any])?["migrate"].flatMap { ($0 as? [String: Any])?["condition"] as? String } == "service_completed_successfully")
+        #expect(migrate["command"] as? [String] == ["migrate"])
+        #expect((nightly["command"] as? [String])?.first == "run")
+        let nightlyMounts = nightly["volumes"] as? [String] ?? []
+        for folder in ["/data/inbox", "/data/reports", "/data/metrics"] {
+            #expect(nightlyMounts.contains { $0.hasSuffix(":" + folder) }, "\(folder) is not mounted")
+        }
+
+        // Each job logs in as its own role, never the superuser, and no password is in a URL
+        // (it would reach logs); PGPASSWORD carries it.
+        for (name, role) in [("migrate", "khareetaty_migrate"), ("nightly", "khareetaty_nightly"), ("report", "khareetaty_analyst")] {
+            let service = try #require(services[name] as? [String: Any])
+            let environment = service["environment"] as? [String: Any] ?? [:]
+            let url = environment["DATABASE_URL"] as? String ?? ""
+            let userinfo = url.hasPrefix("postgresql://") ? url.dropFirst("postgresql://".count).split(separator: "@").first ?? "" : ""
+            #expect(userinfo == role[...], "\(name) connects as \(userinfo), not \(role)")
+            #expect(environment["PGPASSWORD"] != nil)
+        }
     }
 }
