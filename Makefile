@@ -5,7 +5,7 @@ SWIFT      ?= swift
 LOCALDB    := scripts/local-db.sh
 BIN        := .build/debug/khareetaty
 
-.PHONY: run test test-container bench eval report-screenshot build bootstrap db db-stop db-status clean-db dictionary
+.PHONY: run test test-container test-citus citus citus-stop bench bench-scaling eval report-screenshot build bootstrap db db-stop db-status clean-db dictionary
 
 ## run: the nightly pipeline on the bundled fixtures, against the local database, as of the
 ## data's last day (the bundled export ends before "yesterday"), then its morning report
@@ -26,6 +26,10 @@ test: bootstrap
 bench: bootstrap
 	@bench/run.sh
 
+## bench-scaling: a 5M-row load and a year's backfill on one PostgreSQL vs the local Citus cluster (docs/SCALING.md)
+bench-scaling: bootstrap
+	@bench/scaling.sh
+
 ## eval: the hot-spot method on simulated data (false alarms, planted clusters), into docs/ANALYTICS.md
 eval: bootstrap
 	$(SWIFT) build -c release --product khareetaty-bench
@@ -42,6 +46,18 @@ build: bootstrap
 ## the host's binary, run with podman against the local database (needs root; CI runs it)
 test-container: bootstrap
 	@scripts/test-container.sh
+
+## test-citus: the pipeline on a Citus 13.0.5 cluster (coordinator + two workers, built from
+## ../shared/vendor/citus when missing), every output table compared with single-node PostgreSQL
+test-citus: bootstrap
+	@scripts/test-citus.sh
+
+## citus / citus-stop: start (building Citus first when missing) or stop the local Citus cluster
+citus: bootstrap
+	@scripts/citus-cluster.sh start
+
+citus-stop:
+	@scripts/citus-cluster.sh stop
 
 bootstrap:
 	@scripts/bootstrap.sh

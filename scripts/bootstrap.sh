@@ -16,6 +16,12 @@ packages=(
   python3-venv         # the PyPI reference packages (scripts/pyref.sh)
   postgresql-15        # the throwaway local cluster (scripts/local-db.sh)
   postgresql-15-postgis-3  # reference implementation the geometry tests compare against
+  # Citus's build (scripts/citus-cluster.sh): the server's headers in the same `apt-get install`
+  # as the server, so both are the same minor version (a later install can upgrade the server
+  # under a running cluster, whose backends then fail with "undefined symbol").
+  postgresql-server-dev-15
+  liblz4-dev libzstd-dev libkrb5-dev
+  build-essential
   openssl              # the TLS test's certificate authority
   systemd              # systemd-analyze checks the example units in deploy/systemd
   chromium             # the morning report is opened in a real browser by its test
@@ -36,6 +42,15 @@ for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
+# PostgreSQL's packages move together: when one is missing, the installed ones are named too, so
+# apt brings all of them to the same minor version (headers built into an extension must match
+# the server that loads it).
+if printf '%s\n' "${missing[@]}" | grep -q '^postgresql-'; then
+  for p in "${packages[@]}"; do
+    case "$p" in postgresql-*) printf '%s\n' "${missing[@]}" | grep -qx "$p" || missing+=("$p") ;; esac
+  done
+  restart_note=1
+fi
 
 if [ "$(id -u)" -eq 0 ]; then sudo=(); else sudo=(sudo); fi
 echo "bootstrap: installing ${missing[*]}" >&2
@@ -56,3 +71,6 @@ export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -qq
 "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 echo "bootstrap: done" >&2
+if [ "${restart_note:-0}" = 1 ]; then
+  echo "bootstrap: PostgreSQL packages were installed or upgraded: restart running local clusters (scripts/local-db.sh stop; start)" >&2
+fi

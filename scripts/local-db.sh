@@ -90,6 +90,10 @@ shared_buffers = 256MB
 max_wal_size = 2GB
 timezone = 'UTC'
 CONF
+    # Extensions that must be loaded at start (Citus: scripts/citus-cluster.sh).
+    if [ -n "${KHAREETATY_LOCALDB_PRELOAD:-}" ]; then
+      echo "shared_preload_libraries = '$KHAREETATY_LOCALDB_PRELOAD'" >> "$data/postgresql.conf"
+    fi
   fi
 
   if running; then

@@ -18,13 +18,14 @@ struct Migrate: ParsableCommand {
     func run() throws {
         let settings = try global.settings()
         let db = try Database.connect(settings)
-        let applied = try Migrator(connection: db, schema: settings.schema).migrate()
+        let applied = try Migrator(connection: db, schema: settings.schema, distribution: settings.distribution).migrate()
         if applied.isEmpty {
             print("schema \(settings.schema) is up to date (version \(Migration.latestVersion))")
         } else {
             for migration in applied { print("applied \(migration.version): \(migration.name)") }
             print("schema \(settings.schema) is at version \(Migration.latestVersion)")
         }
+        print(try Distribution.state(db: db, schema: settings.schema))
         print(try GeometryLayers.state(db: db, schema: settings.schema))
     }
 }

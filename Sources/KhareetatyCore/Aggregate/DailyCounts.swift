@@ -21,40 +21,59 @@ enum DailyCounts {
         let monthOnly = try monthOnlyStaged || db.query("""
             SELECT EXISTS (SELECT 1 FROM \(s).district_monthly WHERE month_only_count > 0 AND month IN (SELECT month FROM touched_months))
             """).scalar == "t"
+        // Citus runs no GROUPING SETS on a distributed table: there the categories are counted on the
+        // workers and `all` is their sum, from the rows just written (co-located by district).
+        let distributed = try Distribution.isDistributed(db: db, schema: schema)
         try db.execute("""
             -- = ANY(ARRAY(…)), not IN (SELECT …): the days are known before the scan, so the primary key
             -- finds their rows (the semi-join read every count row: 0.3–0.45 s at a million incidents).
             DELETE FROM \(s).district_daily WHERE local_date = ANY (ARRAY(SELECT local_date FROM \(daysTable)));
             INSERT INTO \(s).district_daily (local_date, district_code, category, incident_count)
-            SELECT local_date, district_code, coalesce(category, 'all'), count(*)
+            SELECT local_date, district_code, \(distributed ? "category" : "coalesce(category, 'all')"), count(*)
             FROM \(s).incidents
             WHERE local_date IN (SELECT local_date FROM \(daysTable)) AND district_code IS NOT NULL
             -- `<> 'month'`, not `= 'day'`: without statistics on the column the planner guesses an equality
             -- keeps 0.5 % of the rows and picks a parallel sort, 200 ms slower on a million rows.
             \(monthOnly ? "AND time_precision <> 'month'" : "")
-            GROUP BY GROUPING SETS ((local_date, district_code, category), (local_date, district_code))
+            GROUP BY \(distributed ? "1, 2, 3" : "GROUPING SETS ((local_date, district_code, category), (local_date, district_code))")
             -- By day, the primary key's leading column: each day's rows land on a few neighbouring
             -- B-tree pages instead of random ones (a year of counts goes in 1.7× faster; sorting on
             -- all three columns costs more in text comparisons than it saves).
             ORDER BY 1;
             """)
-        try MonthlyCounts.rebuild(db: db, schema: schema, withMonthOnly: monthOnly)
+        if distributed {
+            try db.execute("""
+                INSERT INTO \(s).district_daily (local_date, district_code, category, incident_count)
+                SELECT local_date, district_code, 'all', sum(incident_count)
+                FROM \(s).district_daily
+                WHERE local_date = ANY (ARRAY(SELECT local_date FROM \(daysTable))) AND category <> 'all'
+                GROUP BY 1, 2;
+                """)
+        }
+        try MonthlyCounts.rebuild(db: db, schema: schema, withMonthOnly: monthOnly, distributed: distributed)
     }
 }
 
 /// `district_monthly`: incidents per (month, district, category) plus category `all`, month-only
 /// incidents included (and counted apart), for the months in `touched_months`.
 enum MonthlyCounts {
-    static func rebuild(db: Transaction, schema: String, withMonthOnly: Bool) throws {
+    static func rebuild(db: Transaction, schema: String, withMonthOnly: Bool, distributed: Bool) throws {
         let s = quoteIdentifier(schema)
-        let monthOnly = !withMonthOnly ? "" : """
-                UNION ALL
-                -- Month-only incidents: stored on their month's first day. = ANY(ARRAY(…)): the dates are
-                -- known before the scan, so each partition's date index answers (IN (SELECT …) scanned
-                -- every row of every touched month).
-                SELECT local_date, district_code, coalesce(category, 'all'), count(*), count(*)
+        // Month-only incidents: stored on their month's first day. = ANY(ARRAY(…)): the dates are
+        // known before the scan, so each partition's date index answers (IN (SELECT …) scanned
+        // every row of every touched month). Citus: no GROUPING SETS, so categories and `all` apart.
+        let monthOnlyRows = """
                 FROM \(s).incidents
                 WHERE local_date = ANY (ARRAY(SELECT month FROM touched_months)) AND time_precision = 'month' AND district_code IS NOT NULL
+            """
+        let monthOnly = !withMonthOnly ? "" : distributed ? """
+                UNION ALL
+                SELECT local_date, district_code, category, count(*), count(*) \(monthOnlyRows) GROUP BY 1, 2, 3
+                UNION ALL
+                SELECT local_date, district_code, 'all', count(*), count(*) \(monthOnlyRows) GROUP BY 1, 2
+            """ : """
+                UNION ALL
+                SELECT local_date, district_code, coalesce(category, 'all'), count(*), count(*) \(monthOnlyRows)
                 GROUP BY GROUPING SETS ((local_date, district_code, category), (local_date, district_code))
             """
         try db.execute("""

@@ -81,6 +81,18 @@ public struct Checks {
         } catch {
             results.append(Result(name: "privileges", error: error))
         }
+        // A schema configured for Citus but not distributed yet fails; a distributed schema serves any setting.
+        do {
+            let distributed = try Distribution.isDistributed(db: db, schema: settings.schema)
+            let state = try Distribution.state(db: db, schema: settings.schema)
+            if settings.distribution == .citus && !distributed {
+                results.append(Result(name: "cluster", ok: false, detail: "database.distribution is citus but schema \(settings.schema) is not distributed: run `khareetaty migrate` on the Citus coordinator"))
+            } else {
+                results.append(Result(name: "cluster", ok: true, detail: state.replacingOccurrences(of: "distribution: ", with: "")))
+            }
+        } catch {
+            results.append(Result(name: "cluster", error: error))
+        }
         // Informational: GIS layers are optional, so their absence is no failure.
         do {
             results.append(Result(name: "gis", ok: true, detail: try GeometryLayers.state(db: db, schema: settings.schema).description))
@@ -91,9 +103,12 @@ public struct Checks {
     }
 
     /// What a run does to each table, checked with has_table_privilege, the staging functions it
-    /// calls (migration 13: the loader role has no DDL rights of its own), plus TEMP.
+    /// calls (migration 13: the loader role has no DDL rights of its own; on Citus the permanent
+    /// staging table instead), plus TEMP.
     private func privileges(_ db: PostgresConnection) throws -> Result {
-        let needs: [(String, String)] = [
+        // On Citus the load stages into a permanent table instead of the definer functions' one.
+        let distributed = try Distribution.isDistributed(db: db, schema: settings.schema)
+        let needs: [(String, String)] = (distributed ? [("incidents_stage", "SELECT,INSERT,DELETE,TRUNCATE")] : []) + [
             ("incidents", "SELECT,INSERT,DELETE"), ("incident_rejects", "INSERT"), ("district_daily", "SELECT,INSERT,DELETE"),
             ("district_monthly", "SELECT,INSERT,DELETE"),
             ("districts", "SELECT,INSERT,DELETE"), ("pipeline_runs", "SELECT,INSERT,UPDATE"), ("district_trends", "SELECT,INSERT,DELETE"),
@@ -107,7 +122,7 @@ public struct Checks {
                 if ok != "t" { missing.append("\(privilege) on \(table)") }
             }
         }
-        for function in ["stage_begin()", "stage_month(date)", "attach_month(date)", "stage_end()"] {
+        for function in distributed ? [] : ["stage_begin()", "stage_month(date)", "attach_month(date)", "stage_end()"] {
             let ok = try db.query("SELECT has_function_privilege($1, 'EXECUTE')", [quoteIdentifier(settings.schema) + "." + function]).scalar
             if ok != "t" { missing.append("EXECUTE on \(function)") }
         }

@@ -47,6 +47,8 @@ public struct Settings: Sendable {
     public var sslMode = ""
     /// The CA certificate(s) that verify the server (sslrootcert); empty: libpq's default.
     public var sslRootCert = ""
+    /// Where the schema's tables live: ordinary tables, or distributed over a Citus cluster (`migrate` does it).
+    public var distribution = DistributionMode.none
 
     public enum SSLMode: String, Sendable, CaseIterable { case disable, allow, prefer, require, verifyCA = "verify-ca", verifyFull = "verify-full" }
 
@@ -94,6 +96,12 @@ extension SettingSpec {
                     }),
         SettingSpec(key: "database.sslrootcert", allowed: "the path of a PEM file of CA certificates, or empty", secret: false,
                     read: { $0.sslRootCert }, apply: { value, s in s.sslRootCert = value; return true }),
+        SettingSpec(key: "database.distribution", allowed: "none (ordinary tables), citus (migrate distributes the tables over the Citus cluster the URL's coordinator leads)", secret: false,
+                    read: { $0.distribution.rawValue },
+                    apply: { value, s in
+                        guard let mode = DistributionMode(rawValue: value.lowercased()) else { return false }
+                        s.distribution = mode; return true
+                    }),
         SettingSpec(key: "pipeline", allowed: "the path of a pipeline file (pipelines/*.yaml)", secret: false,
                     read: { $0.pipelinePath },
                     apply: { value, s in

@@ -112,14 +112,29 @@ public final class IncidentStore {
         self.schema = schema
         self.runID = runID
         runUUID = uuid
-        // The staging DDL goes through the schema owner's definer functions (migration 13), so the
-        // loading role needs no DDL rights of its own.
-        try db.execute("SELECT \(function("stage_begin"))()")
+        distributed = try Distribution.isDistributed(db: db, schema: schema)
+        if distributed {
+            // Citus: a permanent staging table, co-located with incidents; a load does no DDL
+            // (Distribution). Empty after every committed load; emptied again in case.
+            try db.execute("TRUNCATE \(table("incidents_stage"))")
+        } else {
+            // The staging DDL goes through the schema owner's definer functions (migration 13), so the
+            // loading role needs no DDL rights of its own.
+            try db.execute("SELECT \(function("stage_begin"))()")
+        }
     }
 
-    /// Drops staging without loading it (a run that loads no incidents).
+    /// Whether the schema is distributed over a Citus cluster (see `Distribution`): staging is then a
+    /// permanent table, every month is moved by INSERT … SELECT, and no partition is created.
+    let distributed: Bool
+
+    /// Drops (on Citus: empties) staging without loading it (a run that loads no incidents).
     public func discard() throws {
-        try db.execute("SELECT \(function("stage_end"))()")
+        if distributed {
+            try db.execute("TRUNCATE \(table("incidents_stage"))")
+        } else {
+            try db.execute("SELECT \(function("stage_end"))()")
+        }
     }
 
     func function(_ name: String) -> String { quoteIdentifier(schema) + "." + quoteIdentifier(name) }
@@ -142,7 +157,9 @@ public final class IncidentStore {
             guard stagedDays.insert(lastDay).inserted else { continue }
             let (y, m, _) = CivilDate.civil(days: Int(lastDay))
             let firstDay = Int32(CivilDate.days(year: y, month: m, day: 1))
-            if stagedMonths[firstDay] == nil {
+            if stagedMonths[firstDay] == nil && distributed {
+                stagedMonths[firstDay] = false  // no partition is created: the month's rows are INSERTed
+            } else if stagedMonths[firstDay] == nil {
                 let isNew = try db.query("SELECT \(function("stage_month"))($1::date)", [Self.month(firstDay).start]).scalar == "t"
                 stagedMonths[firstDay] = isNew
             }
@@ -238,11 +255,11 @@ public final class IncidentStore {
             : "incident_id IN (SELECT incident_id FROM \(stage) WHERE maybe_repeat)"
         if maybeRepeats > 0 { try subtract(try db.query("""
             WITH ranked AS (
-                SELECT seq, row_number() OVER (PARTITION BY incident_id ORDER BY updated_at DESC NULLS LAST, seq DESC) AS rank
+                SELECT incident_id, seq, row_number() OVER (PARTITION BY incident_id ORDER BY updated_at DESC NULLS LAST, seq DESC) AS rank
                 FROM \(stage)
                 WHERE \(flagged)
             ), losers AS (
-                DELETE FROM \(stage) s WHERE s.seq IN (SELECT seq FROM ranked WHERE rank > 1)
+                DELETE FROM \(stage) s WHERE (s.incident_id, s.seq) IN (SELECT incident_id, seq FROM ranked WHERE rank > 1)
                 RETURNING s.source_file, s.geocode_method, s.district_code IS NULL AS unassigned
             )
             \(losersByFile)
@@ -292,6 +309,12 @@ public final class IncidentStore {
     /// staging, with what is left of it, is dropped.
     private func moveStagedMonths() throws {
         let columns = Self.incidentColumns.joined(separator: ", ")
+        if distributed {
+            // Co-located by incident_id: one INSERT … SELECT that each worker runs on its own shards.
+            try db.execute("INSERT INTO \(table("incidents")) (\(columns)) SELECT \(columns) FROM \(table("incidents_stage"))")
+            try discard()
+            return
+        }
         for (firstDay, isNew) in stagedMonths.sorted(by: { $0.key < $1.key }) {
             let month = Self.month(firstDay)
             if isNew {

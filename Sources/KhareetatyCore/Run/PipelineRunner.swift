@@ -41,7 +41,7 @@ public struct PipelineRunner {
     static func emptyWindowAdvice(db: any Queryable, schema: String, asOf: String) throws -> String? {
         let s = quoteIdentifier(schema)
         guard try db.query("""
-            SELECT NOT EXISTS (SELECT FROM \(s).incidents WHERE local_date BETWEEN $1::date - 6 AND $1::date AND time_precision = 'day')
+            SELECT NOT EXISTS (SELECT 1 FROM \(s).incidents WHERE local_date BETWEEN $1::date - 6 AND $1::date AND time_precision = 'day')
             """, [asOf]).scalar == "t",
               let span = try db.query("SELECT min(local_date)::text, max(local_date)::text FROM \(s).incidents WHERE time_precision = 'day'").rows.first,
               let first = span[0], let last = span[1] else { return nil }

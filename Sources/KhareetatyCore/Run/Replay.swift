@@ -54,7 +54,7 @@ public struct Replay {
         let db = try Database.connect(scratch)
         try db.execute("SET TIME ZONE 'UTC'")
         defer { Migrator.dropScratch(scratch.schema, db: db) }
-        try Migrator(connection: db, schema: scratch.schema).migrate()
+        try Migrator(connection: db, schema: scratch.schema, distribution: scratch.distribution).migrate()
 
         var runner = PipelineRunner(settings: scratch, pipeline: pipeline, logger: logger)
         runner.kind = .replay

@@ -22,11 +22,15 @@ public struct Migrator {
     public let connection: PostgresConnection
     public let schema: String
     public let migrations: [Migration]
+    /// What `migrate` makes of the tables after the migrations (`database.distribution`).
+    public let distribution: DistributionMode
 
-    public init(connection: PostgresConnection, schema: String, migrations: [Migration] = Migration.all) {
+    public init(connection: PostgresConnection, schema: String, migrations: [Migration] = Migration.all,
+                distribution: DistributionMode = .none) {
         self.connection = connection
         self.schema = schema
         self.migrations = migrations
+        self.distribution = distribution
     }
 
     private var quotedSchema: String { quoteIdentifier(schema) }
@@ -85,8 +89,10 @@ public struct Migrator {
             }
             if !done { applied.append(migration) }
         }
-        // Not a migration: they exist only where PostGIS does (GeometryLayers), over the latest schema.
+        // Not migrations: they depend on the cluster (Citus) or on an optional extension (PostGIS),
+        // and apply to the latest schema only. Distributed tables first: the geometry views over them.
         if migrations.last?.version == Migration.latestVersion {
+            try Distribution.ensure(distribution, connection: connection, schema: schema)
             try GeometryLayers.ensure(connection: connection, schema: schema)
         }
         return applied
