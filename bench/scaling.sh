@@ -5,12 +5,16 @@
 # cluster (scripts/citus-cluster.sh: a coordinator and two workers, all on these same cores).
 # Prints a Markdown table for docs/SCALING.md; raw lines in .build/bench-data/scaling.jsonl.
 #   SCALING_ROWS=5000000   incidents in the generated file
+#   SCALING_TARGETS="single citus"   which to measure (again); the other's last results are kept
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 rows=${SCALING_ROWS:-5000000}
 data=.build/bench-data; mkdir -p "$data"
-results=$data/scaling.jsonl; : > "$results"
+targets=${SCALING_TARGETS:-single citus}
+# Re-measuring one target keeps the other's lines.
+results=$data/scaling.jsonl; touch "$results"
+for t in $targets; do grep -v "\"target\": \"$t\"" "$results" > "$results.tmp" || true; mv "$results.tmp" "$results"; done
 swift build -c release --product khareetaty 2>&1 | tail -1 >&2
 swift build -c release --product khareetaty-bench 2>&1 | tail -1 >&2
 bin=.build/release/khareetaty
@@ -28,7 +32,7 @@ timed() {  # timed TARGET STEP COMMAND…: wall seconds and peak client memory, 
   echo "{\"target\": \"$target\", \"step\": \"$step\", \"rows\": $rows, \"wall\": $wall, \"rss_mb\": $((rss / 1024))}" | tee -a "$results" >&2
 }
 
-for target in single citus; do
+for target in $targets; do
   url=$single; dist=none
   [ "$target" = citus ] && { url=$citus; dist=citus; }
   export KHAREETATY_DATABASE_URL=$url KHAREETATY_DATABASE_SCHEMA=$schema KHAREETATY_DATABASE_DISTRIBUTION=$dist KHAREETATY_LOG_LEVEL=warning

@@ -59,7 +59,7 @@ start() {
   local url i
   for i in 0 1 2; do
     url=$(node "$i" start)
-    "$pgbin/psql" "$url" -Atqc "CREATE EXTENSION IF NOT EXISTS citus" >/dev/null
+    "$pgbin/psql" "$url" -Atqc "SET client_min_messages = warning; CREATE EXTENSION IF NOT EXISTS citus" >/dev/null
   done
   url=$(node 0 url)
   "$pgbin/psql" "$url" -v ON_ERROR_STOP=1 -Atq >/dev/null <<SQL

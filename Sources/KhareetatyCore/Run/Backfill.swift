@@ -136,6 +136,13 @@ public struct Backfill {
     static func recompute(db: Transaction, schema: String, start: Int, end: Int, rangeEnd: Int, layer: DistrictLayer, aggregate: AggregateSettings,
                           cache: HotspotAnalysis.GridCache) throws {
         let (first, last) = (CivilDate.isoDate(days: start), CivilDate.isoDate(days: end))
+        if try Distribution.isDistributed(db: db, schema: schema) {
+            // Citus lets one multi-shard write hold a table's shards at a time (and one write a
+            // reference table's), until the commit: two workers would take turns. Chunks write
+            // disjoint dates only, so their writes commute and cannot deadlock on rows: say so, for
+            // this transaction alone.
+            try db.execute("SET LOCAL citus.enable_deadlock_prevention = off; SET LOCAL citus.all_modifications_commutative = on")
+        }
         try db.execute("DROP TABLE IF EXISTS backfill_days")
         try db.query("CREATE TEMPORARY TABLE backfill_days ON COMMIT DROP AS SELECT d::date AS local_date FROM generate_series($1::date, $2::date, interval '1 day') d",
                      [first, last])
