@@ -9,7 +9,8 @@
 # in-file duplicates, broken rows); a file re-sending incidents that move area or month; the same
 # file again (--force: the tables must not change); the fixture replays; a year's backfill queued
 # and run by two concurrent workers; a run killed with SIGKILL in the middle of its load (nothing
-# of it may be left, on the coordinator or on the workers) and then run to the end. Every run's
+# of it may be left, on the coordinator or on the workers) and then run to the end; the reader role's
+# reads; `check`, `runs` and the morning report (its tables equal to single-node's). Every run's
 # accounting must add up (read = loaded + rejected + duplicates).
 #
 # Prints ok/FAIL per check and closes with "N passed, N failed" (exit 1 on any failure).
@@ -247,6 +248,33 @@ for t in single citus; do
                                                      SELECT count(*) FROM $schema.hotspot_cells_named; SELECT count(*) FROM $schema.district_daily_filled" -o /dev/null
   check "reader on $t: incidents.description refused" bash -c "! '$pgbin/psql' '$reader' -Atqc 'SELECT description FROM $schema.incidents LIMIT 1' 2>/dev/null"
 done
+
+# ---- 9. the operator's and the analyst's commands on the cluster ------------------------------------
+rc=0; k citus check >"$work/check.out" || rc=$?
+check "check as the loader on the cluster: exit 0 (privileges, cluster line)" test $rc -eq 0
+check "check: the cluster line names Citus" grep -q 'cluster.*citus' "$work/check.out"
+both "runs --last 5" runs --last 5
+rc=0
+K_USER=${schema}_read k single report --date 2025-11-24 --out "$work/report-single.html" >/dev/null || rc=$?
+K_USER=${schema}_read k citus report --date 2025-11-24 --out "$work/report-citus.html" >/dev/null || rc=$?
+check "report as the reader on both: exit 0" test $rc -eq 0
+# The page's tables (top areas, trends, emerging patterns, the audit) with run ids and clock times masked.
+tables_of() {
+  python3 - "$1" <<'PY'
+import re, sys
+html = open(sys.argv[1], encoding="utf-8").read()
+blocks = re.findall(r"<table.*?</table>", html, re.S)
+text = "\n".join(blocks)
+text = re.sub(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", "<run>", text)
+text = re.sub(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?[^<]*", "<time>", text)
+text = re.sub(r"[0-9.]+ s\b", "<s>", text)
+print(text)
+PY
+}
+tables_of "$work/report-single.html" >"$work/report-single.tables"
+tables_of "$work/report-citus.html" >"$work/report-citus.tables"
+check "report: the same tables on both ($(grep -c '<tr' "$work/report-citus.tables") rows)" \
+  cmp -s "$work/report-single.tables" "$work/report-citus.tables"
 
 echo "test-citus: $(( $(date +%s) - started )) s (logs and table dumps in $work)"
 echo "$passed passed, $failed failed"
