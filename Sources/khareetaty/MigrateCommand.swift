@@ -25,7 +25,7 @@ struct Migrate: ParsableCommand {
             for migration in applied { print("applied \(migration.version): \(migration.name)") }
             print("schema \(settings.schema) is at version \(Migration.latestVersion)")
         }
-        print(try Distribution.state(db: db, schema: settings.schema))
+        print("distribution: " + (try Distribution.state(db: db, schema: settings.schema)))
         print(try GeometryLayers.state(db: db, schema: settings.schema))
     }
 }

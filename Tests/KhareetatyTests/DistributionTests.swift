@@ -34,7 +34,7 @@ import TestSupport
         try withScratchSchema { db, schema in
             try Migrator(connection: db, schema: schema).migrate()
             #expect(try Distribution.isDistributed(db: db, schema: schema) == false)
-            #expect(try Distribution.state(db: db, schema: schema).hasPrefix("distribution: none"))
+            #expect(try Distribution.state(db: db, schema: schema).hasPrefix("none (ordinary PostgreSQL tables)"))
             // A load creates its staging per run (no permanent staging table is left behind).
             var runner = try nightlyRunner(db: db, schema: schema, asOf: "2026-11-24")
             let summary = try runner.run()

@@ -9,7 +9,8 @@ enum DailyCounts {
     /// `monthOnlyStaged`: the run staged month-only incidents. Without them, and with none counted
     /// before in the days' months, both statements leave month-only incidents out of their plans
     /// entirely: a day-only load pays nothing for them.
-    static func rebuild(db: Transaction, schema: String, daysTable: String, monthOnlyStaged: Bool = false) throws {
+    /// `distributed`: the schema is on Citus (`Distribution.isDistributed`, which the caller has asked).
+    static func rebuild(db: Transaction, schema: String, daysTable: String, distributed: Bool, monthOnlyStaged: Bool = false) throws {
         let s = quoteIdentifier(schema)
         try db.execute("""
             CREATE TEMPORARY TABLE IF NOT EXISTS touched_months (month date PRIMARY KEY) ON COMMIT DROP;
@@ -23,7 +24,6 @@ enum DailyCounts {
             """).scalar == "t"
         // Citus runs no GROUPING SETS on a distributed table: there the categories are counted on the
         // workers and `all` is their sum, from the rows just written (co-located by district).
-        let distributed = try Distribution.isDistributed(db: db, schema: schema)
         try db.execute("""
             -- = ANY(ARRAY(…)), not IN (SELECT …): the days are known before the scan, so the primary key
             -- finds their rows (the semi-join read every count row: 0.3–0.45 s at a million incidents).

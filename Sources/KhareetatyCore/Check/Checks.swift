@@ -76,22 +76,27 @@ public struct Checks {
             return results
         }
 
+        let distributed: Bool
         do {
-            results.append(try privileges(db))
+            distributed = try Distribution.isDistributed(db: db, schema: settings.schema)
+        } catch {
+            results.append(Result(name: "cluster", error: error))
+            return results
+        }
+        do {
+            results.append(try privileges(db, distributed: distributed))
         } catch {
             results.append(Result(name: "privileges", error: error))
         }
         // A schema configured for Citus but not distributed yet fails; a distributed schema serves any setting.
-        do {
-            let distributed = try Distribution.isDistributed(db: db, schema: settings.schema)
-            let state = try Distribution.state(db: db, schema: settings.schema)
-            if settings.distribution == .citus && !distributed {
-                results.append(Result(name: "cluster", ok: false, detail: "database.distribution is citus but schema \(settings.schema) is not distributed: run `khareetaty migrate` on the Citus coordinator"))
-            } else {
-                results.append(Result(name: "cluster", ok: true, detail: state.replacingOccurrences(of: "distribution: ", with: "")))
+        if settings.distribution == .citus && !distributed {
+            results.append(Result(name: "cluster", ok: false, detail: "database.distribution is citus but schema \(settings.schema) is not distributed: run `khareetaty migrate` on the Citus coordinator"))
+        } else {
+            do {
+                results.append(Result(name: "cluster", ok: true, detail: try Distribution.state(db: db, schema: settings.schema)))
+            } catch {
+                results.append(Result(name: "cluster", error: error))
             }
-        } catch {
-            results.append(Result(name: "cluster", error: error))
         }
         // Informational: GIS layers are optional, so their absence is no failure.
         do {
@@ -105,9 +110,8 @@ public struct Checks {
     /// What a run does to each table, checked with has_table_privilege, the staging functions it
     /// calls (migration 13: the loader role has no DDL rights of its own; on Citus the permanent
     /// staging table instead), plus TEMP.
-    private func privileges(_ db: PostgresConnection) throws -> Result {
+    private func privileges(_ db: PostgresConnection, distributed: Bool) throws -> Result {
         // On Citus the load stages into a permanent table instead of the definer functions' one.
-        let distributed = try Distribution.isDistributed(db: db, schema: settings.schema)
         let needs: [(String, String)] = (distributed ? [("incidents_stage", "SELECT,INSERT,DELETE,TRUNCATE")] : []) + [
             ("incidents", "SELECT,INSERT,DELETE"), ("incident_rejects", "INSERT"), ("district_daily", "SELECT,INSERT,DELETE"),
             ("district_monthly", "SELECT,INSERT,DELETE"),

@@ -157,11 +157,10 @@ public final class IncidentStore {
             guard stagedDays.insert(lastDay).inserted else { continue }
             let (y, m, _) = CivilDate.civil(days: Int(lastDay))
             let firstDay = Int32(CivilDate.days(year: y, month: m, day: 1))
-            if stagedMonths[firstDay] == nil && distributed {
-                stagedMonths[firstDay] = false  // no partition is created: the month's rows are INSERTed
-            } else if stagedMonths[firstDay] == nil {
-                let isNew = try db.query("SELECT \(function("stage_month"))($1::date)", [Self.month(firstDay).start]).scalar == "t"
-                stagedMonths[firstDay] = isNew
+            if stagedMonths[firstDay] == nil {
+                // On Citus no partition is created: every month's rows are INSERTed (not new).
+                stagedMonths[firstDay] = try !distributed
+                    && db.query("SELECT \(function("stage_month"))($1::date)", [Self.month(firstDay).start]).scalar == "t"
             }
         }
         var seq = sequence

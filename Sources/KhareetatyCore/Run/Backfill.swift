@@ -136,7 +136,8 @@ public struct Backfill {
     static func recompute(db: Transaction, schema: String, start: Int, end: Int, rangeEnd: Int, layer: DistrictLayer, aggregate: AggregateSettings,
                           cache: HotspotAnalysis.GridCache) throws {
         let (first, last) = (CivilDate.isoDate(days: start), CivilDate.isoDate(days: end))
-        if try Distribution.isDistributed(db: db, schema: schema) {
+        let distributed = try Distribution.isDistributed(db: db, schema: schema)
+        if distributed {
             // Citus lets one multi-shard write hold a table's shards at a time (and one write a
             // reference table's), until the commit: two workers would take turns. Chunks write
             // disjoint dates only, so their writes commute and cannot deadlock on rows: say so, for
@@ -146,7 +147,7 @@ public struct Backfill {
         try db.execute("DROP TABLE IF EXISTS backfill_days")
         try db.query("CREATE TEMPORARY TABLE backfill_days ON COMMIT DROP AS SELECT d::date AS local_date FROM generate_series($1::date, $2::date, interval '1 day') d",
                      [first, last])
-        try DailyCounts.rebuild(db: db, schema: schema, daysTable: "backfill_days")
+        try DailyCounts.rebuild(db: db, schema: schema, daysTable: "backfill_days", distributed: distributed)
         _ = try DerivedTables.rebuild(db: db, schema: schema, days: start...end,
                                       gridDates: aggregate.backfillGrids.dates(in: start...end, rangeEnd: rangeEnd),
                                       layer: layer, settings: aggregate, cache: cache)

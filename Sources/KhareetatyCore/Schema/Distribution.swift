@@ -129,15 +129,15 @@ public enum Distribution {
         }
     }
 
-    /// One line for `check` and `migrate`: how the schema's tables are placed.
+    /// How the schema's tables are placed, in a line (`check`'s `cluster` line; `migrate` prints it too).
     public static func state(db: any Queryable, schema: String) throws -> String {
-        guard try isDistributed(db: db, schema: schema) else { return "distribution: none (ordinary PostgreSQL tables)" }
+        guard try isDistributed(db: db, schema: schema) else { return "none (ordinary PostgreSQL tables)" }
         let rows = try db.query("""
             SELECT (SELECT extversion FROM pg_extension WHERE extname = 'citus'),
                    (SELECT count(*) FROM pg_dist_node WHERE noderole = 'primary' AND shouldhaveshards AND isactive),
                    (SELECT count(*) FROM pg_dist_shard WHERE logicalrelid = to_regclass($1))
             """, [quoteIdentifier(schema) + ".incidents"]).typedRows
         let (version, nodes, shards) = (rows.first?[0] ?? "?", rows.first?[1] ?? "?", rows.first?[2] ?? "?")
-        return "distribution: citus \(version): incidents in \(shards) shards by incident_id over \(nodes) nodes; counts by district_code, cells by cell_col; districts and grids on every node"
+        return "citus \(version): incidents in \(shards) shards by incident_id over \(nodes) nodes; counts by district_code, cells by cell_col; districts and grids on every node"
     }
 }
