@@ -8,7 +8,11 @@
 /// in PostgreSQL text at all, so a text value containing it is refused here, as the text writer does.
 public struct BinaryCopyWriter {
     public private(set) var rowCount = 0
-    private var buffer: [UInt8] = []
+    /// Bytes to send are `buffer[0..<used]`; the rest is room, so a value is written in place
+    /// (`Array.append(contentsOf:)` of 4 or 8 bytes, generic, was 4% of the million-row load's
+    /// client time).
+    private var buffer: [UInt8]
+    private var used = 0
     private let columnCount: Int
     private var fieldsInRow = 0
     private unowned let connection: PostgresConnection
@@ -23,8 +27,8 @@ public struct BinaryCopyWriter {
     init(connection: PostgresConnection, columnCount: Int) {
         self.connection = connection
         self.columnCount = columnCount
-        buffer.reserveCapacity(CopyWriter.flushThreshold + 4096)
-        buffer.append(contentsOf: Array("PGCOPY\n".utf8) + [0xFF, 0x0D, 0x0A, 0x00])
+        buffer = [UInt8](repeating: 0, count: CopyWriter.flushThreshold + 4096)
+        put(bytes: Array("PGCOPY\n".utf8) + [0xFF, 0x0D, 0x0A, 0x00])
         put(Int32(0))  // flags: no OIDs
         put(Int32(0))  // header extension length
     }
@@ -44,7 +48,7 @@ public struct BinaryCopyWriter {
                 throw PostgresError(kind: .client, message: "a value contains a NUL byte, which PostgreSQL text cannot store")
             }
             put(Int32(bytes.count))
-            buffer.append(contentsOf: bytes)
+            put(bytes: UnsafeRawBufferPointer(bytes))
         }
     }
 
@@ -66,7 +70,7 @@ public struct BinaryCopyWriter {
         guard let value else { return appendNull() }
         beginField()
         put(Int32(1))
-        buffer.append(value ? 1 : 0)
+        put(UInt8(value ? 1 : 0))
     }
 
     public mutating func append(float8 value: Double?) {
@@ -91,7 +95,7 @@ public struct BinaryCopyWriter {
         precondition(bytes.count == 16, "a uuid is 16 bytes")
         beginField()
         put(Int32(16))
-        buffer.append(contentsOf: bytes)
+        put(bytes: bytes)
     }
 
     /// A one-dimensional `text[]` without NULL elements (`{}` when empty).
@@ -116,7 +120,7 @@ public struct BinaryCopyWriter {
             put(Int32(values.count))  // length of the dimension
             put(Int32(1))             // lower bound
         }
-        buffer.append(contentsOf: elements)
+        put(bytes: elements)
     }
 
     /// The 16 bytes of a UUID written in its usual text form (hex digits, hyphens anywhere).
@@ -140,7 +144,7 @@ public struct BinaryCopyWriter {
         }
         fieldsInRow = 0
         rowCount += 1
-        if buffer.count >= CopyWriter.flushThreshold { try flush() }
+        if used >= CopyWriter.flushThreshold { try flush() }
     }
 
     mutating func finish() throws {
@@ -156,12 +160,35 @@ public struct BinaryCopyWriter {
         fieldsInRow += 1
     }
 
+    /// Room for `count` more bytes (a long text value can outgrow the flush threshold).
+    @inline(__always)
+    private mutating func reserve(_ count: Int) {
+        if used + count > buffer.count { buffer.append(contentsOf: repeatElement(0, count: max(count, buffer.count))) }
+    }
+
+    @inline(__always)
     private mutating func put<T: FixedWidthInteger>(_ value: T) {
-        withUnsafeBytes(of: value.bigEndian) { buffer.append(contentsOf: $0) }
+        reserve(MemoryLayout<T>.size)
+        let at = used
+        buffer.withUnsafeMutableBytes { $0.storeBytes(of: value.bigEndian, toByteOffset: at, as: T.self) }
+        used += MemoryLayout<T>.size
+    }
+
+    @inline(__always)
+    private mutating func put(bytes: UnsafeRawBufferPointer) {
+        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+        reserve(bytes.count)
+        let at = used
+        buffer.withUnsafeMutableBytes { ($0.baseAddress! + at).copyMemory(from: base, byteCount: bytes.count) }
+        used += bytes.count
+    }
+
+    private mutating func put(bytes: [UInt8]) {
+        bytes.withUnsafeBytes { put(bytes: $0) }
     }
 
     private mutating func flush() throws {
-        try connection.send(buffer)
-        buffer.removeAll(keepingCapacity: true)
+        try buffer.withUnsafeBytes { try connection.send($0[0..<used]) }
+        used = 0
     }
 }

@@ -59,12 +59,16 @@ extension PostgresConnection {
 
     /// Sends buffered COPY data; called by the writer whenever its buffer fills.
     func send(_ bytes: [UInt8]) throws {
-        guard !bytes.isEmpty else { return }
-        let status = bytes.withUnsafeBufferPointer { buffer in
-            buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
-                PQputCopyData(conn, $0, Int32(buffer.count))
-            }
-        }
+        try bytes.withUnsafeBytes { try send(UnsafeRawBufferPointer($0)) }
+    }
+
+    func send(_ bytes: Slice<UnsafeRawBufferPointer>) throws {
+        try send(UnsafeRawBufferPointer(rebasing: bytes))
+    }
+
+    func send(_ bytes: UnsafeRawBufferPointer) throws {
+        guard let base = bytes.baseAddress, !bytes.isEmpty else { return }
+        let status = base.withMemoryRebound(to: CChar.self, capacity: bytes.count) { PQputCopyData(conn, $0, Int32(bytes.count)) }
         guard status == 1 else {
             throw PostgresError(kind: .copy, message: Self.trimmed(PQerrorMessage(conn)))
         }

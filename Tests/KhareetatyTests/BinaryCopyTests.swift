@@ -131,6 +131,18 @@ import Testing
         }
     }
 
+    @Test func aBatchAnswersAsOneByOne() async {
+        await propertyCheck(count: 100, input: Gen.int(in: 0...400).map { "KW-\($0)" }.array(of: 0...300).array(of: 1...4)) { batches in
+            var single = SeenFilter(log2Words: 6), batched = SeenFilter(log2Words: 6)
+            var answers: [Bool] = []
+            for ids in batches {
+                let expected = ids.map { single.insert($0) }
+                batched.insert(count: ids.count, id: { ids[$0] }, into: &answers)
+                #expect(answers == expected)
+            }
+        }
+    }
+
     @Test func fewFalsePositivesAtItsSize() {
         var filter = SeenFilter()
         var falsePositives = 0

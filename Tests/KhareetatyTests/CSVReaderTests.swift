@@ -52,6 +52,17 @@ import Testing
         #expect(records[2].parseError == nil)
     }
 
+    @Test func aMalformedRecordAcrossAReadChunkKeepsAllItsRawText() throws {
+        // The record starts 6 bytes before the first 1 MiB read chunk ends and spans two lines.
+        let filler = String(repeating: "1,ok\n", count: ((1 << 20) - 6) / 5 - 1)
+        let (_, records) = try read("id,v\n" + filler + "7,\"multi\nline\"junk\n8,fine\n")
+        let bad = try #require(records.first { $0.parseError != nil })
+        #expect(bad.fields == ["7,\"multi\nline\"junk"])
+        #expect(bad.sourceLine == ((1 << 20) - 6) / 5 + 1)
+        #expect(records.last?.fields == ["8", "fine"])
+        #expect(records.filter { $0.parseError != nil }.count == 1)
+    }
+
     @Test func emptyFileNeedsAHeader() throws {
         #expect(throws: InputError.self) { try read("") }
     }

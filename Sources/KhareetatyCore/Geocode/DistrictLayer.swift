@@ -115,12 +115,20 @@ public struct DistrictLayer: Sendable {
     /// resolved).
     public func place(lat: Double?, lon: Double?, areaName: String?, areaCode: String? = nil)
         -> (district: District?, method: GeocodeMethod, detail: String?, codeDisagrees: Bool) {
+        let (i, method, detail, disagrees) = placeIndex(lat: lat, lon: lon, areaName: areaName, areaCode: areaCode)
+        return (i.map { districts[$0] }, method, detail, disagrees)
+    }
+
+    /// `place`, with the district as its index in `districts` (the geocode stage's hot path: a
+    /// `District` returned by value retains its six strings and arrays per incident).
+    func placeIndex(lat: Double?, lon: Double?, areaName: String?, areaCode: String? = nil)
+        -> (district: Int?, method: GeocodeMethod, detail: String?, codeDisagrees: Bool) {
         let coded = areaCode.flatMap { byAreaCode[$0] }
-        func byPoint(_ i: Int, _ method: GeocodeMethod, _ detail: String?) -> (District?, GeocodeMethod, String?, Bool) {
-            guard let areaCode, coded != i else { return (districts[i], method, detail, false) }
+        func byPoint(_ i: Int, _ method: GeocodeMethod, _ detail: String?) -> (Int?, GeocodeMethod, String?, Bool) {
+            guard let areaCode, coded != i else { return (i, method, detail, false) }
             let note = coded.map { "the export's area code \(areaCode) is \(districts[$0].name) (\(districts[$0].code))" }
                 ?? "the export's area code \(areaCode) names no area"
-            return (districts[i], method, detail.map { $0 + "; " + note } ?? note, true)
+            return (i, method, detail.map { $0 + "; " + note } ?? note, true)
         }
         if let lat, let lon {
             let point = GeoPoint(lon: lon, lat: lat)
@@ -128,15 +136,15 @@ public struct DistrictLayer: Sendable {
             if nearestMetres > 0, let (i, metres) = index.nearest(point, withinMetres: nearestMetres) {
                 return byPoint(i, .nearest, "\(Int(metres.rounded())) m from the area's boundary")
             }
-            if let coded { return (districts[coded], .areaCode, "point inside no area; placed by the export's area code", false) }
+            if let coded { return (coded, .areaCode, "point inside no area; placed by the export's area code", false) }
             return (nil, .none, "point inside no area and more than \(Int(nearestMetres)) m from every area"
                     + (areaCode.map { "; unknown area code \($0)" } ?? ""), false)
         }
-        if let coded { return (districts[coded], .areaCode, nil, false) }
+        if let coded { return (coded, .areaCode, nil, false) }
         if let areaCode, areaName?.isEmpty ?? true { return (nil, .none, "no coordinates and an unknown area code \(areaCode)", false) }
         guard let areaName, !areaName.isEmpty else { return (nil, .none, "no coordinates and no area name", false) }
         switch gazetteer.match(areaName) {
-        case .district(let i): return (districts[i], .name, nil, false)
+        case .district(let i): return (i, .name, nil, false)
         case .ambiguous(let found):
             return (nil, .none, "ambiguous area name \"\(areaName)\": " + found.map { "\(districts[$0].name) (\(districts[$0].code))" }.joined(separator: ", "), false)
         case .unknown: return (nil, .none, "unknown area name \"\(areaName)\"", false)
@@ -153,11 +161,12 @@ public struct GeocodeStage: Stage {
         var placed = PlacedBatch(rejects: batch.rejects)
         placed.incidents.reserveCapacity(batch.incidents.count)
         for var incident in batch.incidents {
-            let (district, method, detail, disagrees) = layer.place(lat: incident.lat, lon: incident.lon, areaName: incident.areaName,
-                                                                    areaCode: incident.areaCode)
+            let (i, method, detail, disagrees) = layer.placeIndex(lat: incident.lat, lon: incident.lon, areaName: incident.areaName,
+                                                                  areaCode: incident.areaCode)
             if disagrees { incident.flags.append(.areaCodeDisagrees) }
             placed.incidents.append(PlacedIncident(incident: incident, placement: Placement(
-                districtCode: district?.code, governorateCode: district?.governorateCode, geocodeMethod: method, geocodeDetail: detail)))
+                districtCode: i.map { layer.districts[$0].code }, governorateCode: i.flatMap { layer.districts[$0].governorateCode },
+                geocodeMethod: method, geocodeDetail: detail)))
         }
         return placed
     }

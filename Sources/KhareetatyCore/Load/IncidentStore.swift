@@ -36,6 +36,8 @@ public final class IncidentStore {
     private var staged: [String: FileCounts] = [:]
     /// Ids staged so far, so that only records that may repeat one are ranked for duplicates.
     private var seen = SeenFilter()
+    /// The filter's answers for the batch being staged (kept: its storage is reused).
+    private var maybeSeen: [Bool] = []
     private var maybeRepeats = 0
     /// The ids the filter flagged, while they are few (a re-sent file flags every id: then nil, and
     /// `finish` finds them in staging instead). With them, ranking the duplicates reads staging once.
@@ -47,7 +49,10 @@ public final class IncidentStore {
     /// One `incidents_stage` row: a placed incident, the run, and the two staging columns (`seq`,
     /// the record's order in the run; `maybe_repeat`, whether its id may have been staged before).
     struct Staged {
-        let placed: PlacedIncident
+        /// The batch and the row's place in it: a `PlacedIncident` held here by value would be a copy
+        /// (a retain and a release of each of its strings, per row).
+        let batch: [PlacedIncident]
+        let index: Int
         let run: [UInt8]
         let seq: Int64
         let maybeRepeat: Bool
@@ -65,27 +70,28 @@ public final class IncidentStore {
                        "district_code", "governorate_code", "geocode_method", "geocode_detail", "flags", "source_file", "source_line", "run_id"]
             + (precisionAndCode ? ["time_precision", "area_code"] : []) + ["seq", "maybe_repeat"]
         return BinaryCopyLayout<Staged>(columns: columns) { row, w in
-            // Fields read through `row.placed`, never copied out whole (a copy retains every string).
-            try w.text("incident_id", row.placed.incident.incidentID)
-            try w.timestamptz("occurred_at", row.placed.incident.occurredAt)
-            try w.date("local_date", row.placed.incident.localDay)
-            try w.text("category", row.placed.incident.category)
-            try w.float8("lat", row.placed.incident.lat)
-            try w.float8("lon", row.placed.incident.lon)
-            try w.text("area_name", row.placed.incident.areaName)
-            try w.text("description", row.placed.incident.description)
-            try w.timestamptz("updated_at", row.placed.incident.updatedAt)
-            try w.text("district_code", row.placed.placement.districtCode)
-            try w.text("governorate_code", row.placed.placement.governorateCode)
-            try w.text("geocode_method", row.placed.placement.geocodeMethod.rawValue)
-            try w.text("geocode_detail", row.placed.placement.geocodeDetail)
-            try w.textArray("flags", row.placed.incident.flags.map(\.rawValue))
-            try w.text("source_file", row.placed.incident.sourceFile)
-            try w.int4("source_line", Int32(clamping: row.placed.incident.sourceLine))
+            // Fields read through the batch, never copied out whole (a copy retains every string).
+            let (batch, i) = (row.batch, row.index)
+            try w.text("incident_id", batch[i].incident.incidentID)
+            try w.timestamptz("occurred_at", batch[i].incident.occurredAt)
+            try w.date("local_date", batch[i].incident.localDay)
+            try w.text("category", batch[i].incident.category)
+            try w.float8("lat", batch[i].incident.lat)
+            try w.float8("lon", batch[i].incident.lon)
+            try w.text("area_name", batch[i].incident.areaName)
+            try w.text("description", batch[i].incident.description)
+            try w.timestamptz("updated_at", batch[i].incident.updatedAt)
+            try w.text("district_code", batch[i].placement.districtCode)
+            try w.text("governorate_code", batch[i].placement.governorateCode)
+            try w.text("geocode_method", batch[i].placement.geocodeMethod.rawValue)
+            try w.text("geocode_detail", batch[i].placement.geocodeDetail)
+            try w.textArray("flags", batch[i].incident.flags.map(\.rawValue))
+            try w.text("source_file", batch[i].incident.sourceFile)
+            try w.int4("source_line", Int32(clamping: batch[i].incident.sourceLine))
             try w.uuid("run_id", row.run)
             if precisionAndCode {
-                try w.text("time_precision", row.placed.incident.precision.rawValue)
-                try w.text("area_code", row.placed.incident.areaCode)
+                try w.text("time_precision", batch[i].incident.precision.rawValue)
+                try w.text("area_code", batch[i].incident.areaCode)
             }
             try w.int8("seq", row.seq)
             try w.bool("maybe_repeat", row.maybeRepeat)
@@ -152,8 +158,8 @@ public final class IncidentStore {
         guard !incidents.isEmpty else { return }
         // Staging partitions must exist before the COPY that routes rows into them.
         var lastDay: Int32 = .min
-        for placed in incidents where placed.incident.localDay != lastDay {
-            lastDay = placed.incident.localDay
+        for i in incidents.indices where incidents[i].incident.localDay != lastDay {
+            lastDay = incidents[i].incident.localDay
             guard stagedDays.insert(lastDay).inserted else { continue }
             let (y, m, _) = CivilDate.civil(days: Int(lastDay))
             let firstDay = Int32(CivilDate.days(year: y, month: m, day: 1))
@@ -168,26 +174,26 @@ public final class IncidentStore {
         // What this batch stages, per input file (a batch comes from one file: the path is hashed once).
         var file = incidents[0].incident.sourceFile, counts = FileCounts()
         func flushCounts() { staged[file, default: FileCounts()].merge(counts) }
-        let plain = incidents.allSatisfy { $0.incident.precision == .day && $0.incident.areaCode == nil }
+        let plain = incidents.indices.allSatisfy { incidents[$0].incident.precision == .day && incidents[$0].incident.areaCode == nil }
         try db.withCopy(into: table("incidents_stage"), layout: plain ? Self.compactStageLayout : Self.stageLayout) { emit in
-            for placed in incidents {
+            seen.insert(count: incidents.count, id: { incidents[$0].incident.incidentID }, into: &maybeSeen)
+            for i in incidents.indices {  // by index: `for placed in incidents` copies every row
                 seq += 1
-                let maybeRepeat = seen.insert(placed.incident.incidentID)
+                let maybeRepeat = maybeSeen[i]
                 if maybeRepeat {
                     maybeRepeats += 1
                     if flaggedIDs != nil {
-                        flaggedIDs!.insert(placed.incident.incidentID)
+                        flaggedIDs!.insert(incidents[i].incident.incidentID)
                         if flaggedIDs!.count > flaggedIDsLimit { flaggedIDs = nil }
                     }
                 }
-                try emit(Staged(placed: placed, run: runUUID, seq: seq, maybeRepeat: maybeRepeat))
-                if placed.incident.sourceFile != file {
+                try emit(Staged(batch: incidents, index: i, run: runUUID, seq: seq, maybeRepeat: maybeRepeat))
+                if incidents[i].incident.sourceFile != file {
                     flushCounts()
-                    (file, counts) = (placed.incident.sourceFile, FileCounts())
+                    (file, counts) = (incidents[i].incident.sourceFile, FileCounts())
                 }
-                if placed.incident.precision == .month { stagedMonthOnly += 1 }
-                let place = placed.placement
-                counts.add(method: place.geocodeMethod.rawValue, unassigned: place.districtCode == nil, count: 1)
+                if incidents[i].incident.precision == .month { stagedMonthOnly += 1 }
+                counts.add(method: incidents[i].placement.geocodeMethod.rawValue, unassigned: incidents[i].placement.districtCode == nil, count: 1)
             }
         }
         flushCounts()

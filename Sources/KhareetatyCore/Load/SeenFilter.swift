@@ -18,6 +18,34 @@ struct SeenFilter {
 
     /// Records `id`; returns whether it may have been recorded before.
     mutating func insert(_ id: String) -> Bool {
+        let (index, probe) = slot(id)
+        let word = words[index]
+        words[index] = word | probe
+        return word & probe == probe
+    }
+
+    /// Records `count` ids in order, `id(i)` the i-th; `maybeSeen[i]` says whether the i-th may
+    /// have been recorded before (an earlier id of the same call included), exactly as `count`
+    /// calls of `insert` would. The ids are hashed first and the words probed after, in a loop
+    /// short enough for the processor to have many of its cache misses in flight at once (one
+    /// probe at a time into 16 MiB was 7% of the million-row load's client time).
+    mutating func insert(count: Int, id: (Int) -> String, into maybeSeen: inout [Bool]) {
+        var slots: [(index: Int, probe: UInt64)] = []
+        slots.reserveCapacity(count)
+        for i in 0..<count { slots.append(slot(id(i))) }
+        maybeSeen.removeAll(keepingCapacity: true)
+        maybeSeen.reserveCapacity(count)
+        words.withUnsafeMutableBufferPointer { words in
+            for (index, probe) in slots {
+                let word = words[index]
+                words[index] = word | probe
+                maybeSeen.append(word & probe == probe)
+            }
+        }
+    }
+
+    /// The word an id's bits go in, and the three bits.
+    private func slot(_ id: String) -> (index: Int, probe: UInt64) {
         var h1: UInt64 = 0xcbf2_9ce4_8422_2325, h2: UInt64 = 0x8422_2325_cbf2_9ce4
         var id = id
         id.withUTF8 { bytes in  // two FNV-1a variants: h1 picks the word, h2 the three bits in it
@@ -28,8 +56,6 @@ struct SeenFilter {
         }
         let index = Int((h1 ^ (h1 >> 29)) & mask)
         let probe = (1 as UInt64) << (h2 >> 58) | (1 as UInt64) << ((h2 >> 52) & 63) | (1 as UInt64) << ((h2 >> 46) & 63)
-        let word = words[index]
-        words[index] = word | probe
-        return word & probe == probe
+        return (index, probe)
     }
 }
