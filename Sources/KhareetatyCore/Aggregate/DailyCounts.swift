@@ -10,13 +10,43 @@ enum DailyCounts {
     /// before in the days' months, both statements leave month-only incidents out of their plans
     /// entirely: a day-only load pays nothing for them.
     /// `distributed`: the schema is on Citus (`Distribution.isDistributed`, which the caller has asked).
-    static func rebuild(db: Transaction, schema: String, daysTable: String, distributed: Bool, monthOnlyStaged: Bool = false) throws {
+    /// `counted`: the counts of the days of new months, summed by the loader (`NewMonthCounts`):
+    /// those days are written from them, the other days in `daysTable` recounted.
+    static func rebuild(db: Transaction, schema: String, daysTable: String, distributed: Bool, monthOnlyStaged: Bool = false,
+                        counted: NewMonthCounts = NewMonthCounts()) throws {
         let s = quoteIdentifier(schema)
         try db.execute("""
             CREATE TEMPORARY TABLE IF NOT EXISTS touched_months (month date PRIMARY KEY) ON COMMIT DROP;
             TRUNCATE touched_months;
             INSERT INTO touched_months SELECT DISTINCT date_trunc('month', local_date)::date FROM \(daysTable);
             """)
+        var recount = daysTable
+        if !counted.isEmpty {
+            try db.execute("""
+                CREATE TEMPORARY TABLE IF NOT EXISTS counted_days (local_date date PRIMARY KEY) ON COMMIT DROP;
+                TRUNCATE counted_days;
+                CREATE TEMPORARY TABLE IF NOT EXISTS recount_days (local_date date PRIMARY KEY) ON COMMIT DROP;
+                TRUNCATE recount_days;
+                """)
+            try db.query("INSERT INTO counted_days SELECT unnest($1::date[])",
+                         ["{" + counted.days.sorted().map { CivilDate.isoDate(days: Int($0)) }.joined(separator: ",") + "}"])
+            try db.execute("""
+                INSERT INTO recount_days SELECT local_date FROM \(daysTable) EXCEPT SELECT local_date FROM counted_days;
+                -- A new month had no incidents, so no counts; rows left there by hand would double.
+                DELETE FROM \(s).district_daily WHERE local_date = ANY (ARRAY(SELECT local_date FROM counted_days));
+                """)
+            try db.withCopy(into: "\(s).district_daily", layout: NewMonthCounts.layout) { emit in
+                for row in counted.rows() { try emit(row) }
+            }
+            recount = "recount_days"
+        }
+        try recountDays(db: db, schema: schema, daysTable: recount, distributed: distributed, monthOnlyStaged: monthOnlyStaged)
+    }
+
+    /// The counts of the days in `daysTable`, from the stored incidents; then the monthly counts of
+    /// every month in `touched_months`.
+    private static func recountDays(db: Transaction, schema: String, daysTable: String, distributed: Bool, monthOnlyStaged: Bool) throws {
+        let s = quoteIdentifier(schema)
         // Month-only incidents of these months were loaded by this run or counted by an earlier
         // rebuild (a run can only take them away: a re-send replaces them).
         let monthOnly = try monthOnlyStaged || db.query("""

@@ -46,12 +46,17 @@ public struct Placement: Sendable {
     public var geocodeMethod: GeocodeMethod = .none
     /// Why an incident is unassigned, or how far a `nearest` one was snapped.
     public var geocodeDetail: String?
+    /// The district's index in the run's district layer (with `districtCode`), so the loader can
+    /// tell areas apart without hashing their codes.
+    public var districtIndex: Int?
 
-    public init(districtCode: String? = nil, governorateCode: String? = nil, geocodeMethod: GeocodeMethod = .none, geocodeDetail: String? = nil) {
+    public init(districtCode: String? = nil, governorateCode: String? = nil, geocodeMethod: GeocodeMethod = .none, geocodeDetail: String? = nil,
+                districtIndex: Int? = nil) {
         self.districtCode = districtCode
         self.governorateCode = governorateCode
         self.geocodeMethod = geocodeMethod
         self.geocodeDetail = geocodeDetail
+        self.districtIndex = districtIndex
     }
 }
 

@@ -166,7 +166,7 @@ public struct GeocodeStage: Stage {
             if disagrees { incident.flags.append(.areaCodeDisagrees) }
             placed.incidents.append(PlacedIncident(incident: incident, placement: Placement(
                 districtCode: i.map { layer.districts[$0].code }, governorateCode: i.flatMap { layer.districts[$0].governorateCode },
-                geocodeMethod: method, geocodeDetail: detail)))
+                geocodeMethod: method, geocodeDetail: detail, districtIndex: i)))
         }
         return placed
     }

@@ -38,6 +38,8 @@ public final class IncidentStore {
     private var seen = SeenFilter()
     /// The filter's answers for the batch being staged (kept: its storage is reused).
     private var maybeSeen: [Bool] = []
+    /// Daily counts of the days of new months, for `DailyCounts` (after `finish`: duplicates out).
+    private(set) var newMonthCounts = NewMonthCounts()
     private var maybeRepeats = 0
     /// The ids the filter flagged, while they are few (a re-sent file flags every id: then nil, and
     /// `finish` finds them in staging instead). With them, ranking the duplicates reads staging once.
@@ -168,6 +170,7 @@ public final class IncidentStore {
                 stagedMonths[firstDay] = try !distributed
                     && db.query("SELECT \(function("stage_month"))($1::date)", [Self.month(firstDay).start]).scalar == "t"
             }
+            if stagedMonths[firstDay] == true { newMonthCounts.touch(day: lastDay) }
         }
         var seq = sequence
         let runUUID = self.runUUID
@@ -192,7 +195,12 @@ public final class IncidentStore {
                     flushCounts()
                     (file, counts) = (incidents[i].incident.sourceFile, FileCounts())
                 }
-                if incidents[i].incident.precision == .month { stagedMonthOnly += 1 }
+                if incidents[i].incident.precision == .month {
+                    stagedMonthOnly += 1
+                } else if let district = incidents[i].placement.districtCode, newMonthCounts.counts(day: incidents[i].incident.localDay) {
+                    newMonthCounts.add(day: incidents[i].incident.localDay, district: district, layerIndex: incidents[i].placement.districtIndex,
+                                       category: incidents[i].incident.category)
+                }
                 counts.add(method: incidents[i].placement.geocodeMethod.rawValue, unassigned: incidents[i].placement.districtCode == nil, count: 1)
             }
         }
@@ -246,12 +254,16 @@ public final class IncidentStore {
         var counts = staged
         func subtract(_ losers: QueryResult) throws {
             for row in losers.typedRows {
-                let (file, method, unassigned, n) = (try row.text(0), try row.text(1), try row.bool(2), try row.int(3))
+                let (file, method, unassigned, n) = (try row.text(0), try row.text(1), try row.bool(2), try row.int(7))
                 counts[file, default: FileCounts()].add(method: method, unassigned: unassigned, count: -n)
                 counts[file, default: FileCounts()].duplicates += n
+                // A loser counted in a new month's day comes off that day's count.
+                if try row.text(6) == "day", let district = row[4], case let day = Int32(try row.int(3)), newMonthCounts.counts(day: day) {
+                    newMonthCounts.add(day: day, district: district, category: try row.text(5), count: -Int32(n))
+                }
             }
         }
-        let losersByFile = "SELECT source_file, geocode_method, unassigned, count(*) FROM losers GROUP BY 1, 2, 3"
+        let losersByFile = "SELECT source_file, geocode_method, unassigned, local_date - date '1970-01-01', district_code, category, time_precision, count(*) FROM losers GROUP BY 1, 2, 3, 4, 5, 6, 7"
         // Duplicates within the run: all but the latest of each id with more than one record. A
         // repeated id has all records but its first flagged `maybe_repeat` (the filter never misses):
         // the rows of the flagged ids — listed by the client while few (one scan of staging, the
@@ -265,7 +277,7 @@ public final class IncidentStore {
                 WHERE \(flagged)
             ), losers AS (
                 DELETE FROM \(stage) s WHERE (s.incident_id, s.seq) IN (SELECT incident_id, seq FROM ranked WHERE rank > 1)
-                RETURNING s.source_file, s.geocode_method, s.district_code IS NULL AS unassigned
+                RETURNING s.source_file, s.geocode_method, s.district_code IS NULL AS unassigned, s.local_date, s.district_code, s.category, s.time_precision
             )
             \(losersByFile)
             """, flaggedIDs.map { [Self.arrayLiteral($0)] } ?? [])) }
@@ -274,7 +286,7 @@ public final class IncidentStore {
             WITH losers AS (
                 DELETE FROM \(stage) n USING \(incidents) i
                 WHERE i.incident_id = n.incident_id AND i.updated_at IS NOT NULL AND (n.updated_at IS NULL OR n.updated_at < i.updated_at)
-                RETURNING n.source_file, n.geocode_method, n.district_code IS NULL AS unassigned
+                RETURNING n.source_file, n.geocode_method, n.district_code IS NULL AS unassigned, n.local_date, n.district_code, n.category, n.time_precision
             )
             \(losersByFile)
             """))

@@ -149,7 +149,8 @@ public struct PipelineRunner {
                 let perFile = load.perFile
                 summary.rowsMonthOnly = try load.store.loadedMonthOnly()
                 try DailyCounts.rebuild(db: db, schema: settings.schema, daysTable: IncidentStore.touchedDays,
-                                        distributed: load.store.distributed, monthOnlyStaged: load.store.stagedMonthOnly > 0)
+                                        distributed: load.store.distributed, monthOnlyStaged: load.store.stagedMonthOnly > 0,
+                                        counted: load.store.newMonthCounts)
                 summary.stageSeconds["finish"] = Date().timeIntervalSince(finishStart)
                 if asOfDate == Self.latest, let latest = try Self.latestIncidentDate(db: db, schema: settings.schema) {
                     summary.asOfDate = latest

@@ -1,0 +1,124 @@
+import Postgres
+
+/// The daily counts (`district_daily`'s rows) of the days of a run's *new* months, summed by the
+/// loader while it stages them. A new month has no stored incident (its partition did not exist),
+/// so its counts are exactly what the run keeps there: every staged incident with a day and a
+/// district, less the duplicates `finish` deletes. Written by COPY, they spare the recount its
+/// aggregate over every new row (a first load or a backfill of new months: ≈ 1 s at a million
+/// incidents); the days of months that held incidents are still recounted by the server.
+///
+/// Keys are small integers (day, area, category interned), so counting costs the loading thread
+/// two dictionary lookups a row; memory grows with the days × areas × categories that occur, not
+/// with the rows.
+struct NewMonthCounts {
+    private var counts: [UInt64: Int32] = [:]
+    /// Areas and categories as small integers: by code, and (areas) by the layer's index when the
+    /// geocode stage gave it (an array read instead of hashing the code, per row).
+    private var districtSlot: [String: Int] = [:]
+    private var slotOfLayerIndex: [Int] = []
+    private var districtCodes: [String] = []
+    private var categorySlot: [String: Int] = [:]
+    private var categories: [String] = []
+    /// Whether day `firstDay + i` is counted here: a flat array, not a set (a lookup per row).
+    private var dayFlags: [Bool] = []
+    private var firstDay: Int32 = 0
+
+    /// Days this run counted (staged in a new month), whether or not a count survived.
+    private(set) var days: Set<Int32> = []
+
+    var isEmpty: Bool { days.isEmpty }
+
+    private static let categoryBits: UInt64 = 12
+    private static let districtBits: UInt64 = 20
+
+    /// Takes a day of a new month: its counts are this run's (even if none survive, e.g. all its
+    /// incidents unassigned: then it has no row).
+    mutating func touch(day: Int32) {
+        guard days.insert(day).inserted else { return }
+        if dayFlags.isEmpty {
+            firstDay = day
+        } else if day < firstDay {
+            dayFlags.insert(contentsOf: repeatElement(false, count: Int(firstDay - day)), at: 0)
+            firstDay = day
+        }
+        let i = Int(day - firstDay)
+        if i >= dayFlags.count { dayFlags.append(contentsOf: repeatElement(false, count: i - dayFlags.count + 1)) }
+        dayFlags[i] = true
+    }
+
+    /// Whether `day` is one of the new months' (`touch`ed).
+    @inline(__always)
+    func counts(day: Int32) -> Bool {
+        let i = Int(day) - Int(firstDay)
+        return i >= 0 && i < dayFlags.count && dayFlags[i]
+    }
+
+    /// Counts (or with a negative `count`, takes back) incidents of a `touch`ed day.
+    /// `layerIndex`: the area's index in the district layer, when known.
+    mutating func add(day: Int32, district: String, layerIndex: Int? = nil, category: String, count: Int32 = 1) {
+        counts[key(day: day, district: district, layerIndex: layerIndex, category: category), default: 0] += count
+    }
+
+    private mutating func key(day: Int32, district: String, layerIndex: Int?, category: String) -> UInt64 {
+        var d = -1
+        if let layerIndex, layerIndex < slotOfLayerIndex.count { d = slotOfLayerIndex[layerIndex] }
+        if d < 0 {
+            if let known = districtSlot[district] { d = known } else {
+                d = districtCodes.count
+                districtSlot[district] = d
+                districtCodes.append(district)
+            }
+            if let layerIndex {
+                if layerIndex >= slotOfLayerIndex.count {
+                    slotOfLayerIndex.append(contentsOf: repeatElement(-1, count: layerIndex - slotOfLayerIndex.count + 1))
+                }
+                slotOfLayerIndex[layerIndex] = d
+            }
+        }
+        // A pipeline has a handful of categories: a linear scan of short strings beats hashing one.
+        var c = -1
+        if categories.count <= 16 {
+            c = categories.firstIndex(of: category) ?? -1
+        } else {
+            c = categorySlot[category] ?? -1
+        }
+        if c < 0 {
+            c = categories.count
+            categorySlot[category] = c
+            categories.append(category)
+        }
+        precondition(d < 1 << Self.districtBits && c < 1 << Self.categoryBits, "more areas or categories than a count key holds")
+        return UInt64(UInt32(bitPattern: day)) << (Self.districtBits + Self.categoryBits) | UInt64(d) << Self.categoryBits | UInt64(c)
+    }
+
+    /// The rows to store, by day (the primary key's leading column): per (day, area) each
+    /// category's count, then `all`. Counts netted to zero are left out (a missing row is zero).
+    func rows() -> [(day: Int32, district: String, category: String, count: Int32)] {
+        var out: [(day: Int32, district: String, category: String, count: Int32)] = []
+        out.reserveCapacity(counts.count + counts.count / 2)
+        let keys = counts.keys.sorted()
+        var i = 0
+        while i < keys.count {
+            let group = keys[i] >> Self.categoryBits
+            let day = Int32(bitPattern: UInt32(truncatingIfNeeded: keys[i] >> (Self.districtBits + Self.categoryBits)))
+            let district = districtCodes[Int((keys[i] >> Self.categoryBits) & ((1 << Self.districtBits) - 1))]
+            var total: Int32 = 0
+            while i < keys.count, keys[i] >> Self.categoryBits == group {
+                let n = counts[keys[i]]!
+                if n != 0 { out.append((day, district, categories[Int(keys[i] & ((1 << Self.categoryBits) - 1))], n)) }
+                total += n
+                i += 1
+            }
+            if total != 0 { out.append((day, district, "all", total)) }
+        }
+        return out
+    }
+
+    static let layout = BinaryCopyLayout<(day: Int32, district: String, category: String, count: Int32)>(
+        columns: ["local_date", "district_code", "category", "incident_count"]) { row, w in
+        try w.date("local_date", row.day)
+        try w.text("district_code", row.district)
+        try w.text("category", row.category)
+        try w.int4("incident_count", row.count)
+    }
+}
