@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import Postgres
+import PropertyBased
 import Testing
 import TestSupport
 @testable import KhareetatyCore
@@ -203,5 +204,34 @@ import TestSupport
         let db = try connectTestDatabase()
         let back = try db.query("SELECT unnest($1::text[])", [IncidentStore.arrayLiteral(ids)]).rows.map { $0[0] }
         #expect(back == ids.map { Optional($0) })
+    }
+}
+
+/// The loader's counts of new months (`NewMonthCounts`) give the rows a recount would: every
+/// (day, area, category) with its net count, `all` per (day, area), nothing netted to zero, by day
+/// (days before 1970 first).
+@Suite struct NewMonthCountsTests {
+    @Test func rowsAreTheNetCountsByDay() async {
+        // (day, area, category, taken back?) over days around 1970 and in this century.
+        let op = zip(Gen.element(of: [-400, -1, 0, 1, 20_000, 20_001]).compactMap { $0 }, Gen.int(in: 0...3), Gen.int(in: 0...2), Gen.bool)
+        await propertyCheck(count: 200, input: op.array(of: 0...200)) { ops in
+            var counts = NewMonthCounts()
+            var expected: [String: Int32] = [:]
+            for (day, area, category, takeBack) in ops {
+                let key = "\(day)|A\(area)|c\(category)"
+                // Take back only what was counted: a loser was always staged (and counted) first.
+                if takeBack && (expected[key] ?? 0) == 0 { continue }
+                let n: Int32 = takeBack ? -1 : 1
+                counts.touch(day: Int32(day))
+                counts.add(day: Int32(day), district: "A\(area)", layerIndex: area % 2 == 0 ? area : nil, category: "c\(category)", count: n)
+                expected[key, default: 0] += n
+                expected["\(day)|A\(area)|all", default: 0] += n
+            }
+            var rows: [NewMonthCounts.Row] = []
+            counts.forEachRow { rows.append($0) }
+            #expect(Dictionary(rows.map { ("\($0.day)|\($0.district)|\($0.category)", $0.count) }, uniquingKeysWith: +) == expected.filter { $0.value != 0 })
+            #expect(rows.map(\.day) == rows.map(\.day).sorted(), "rows are not by day")
+            #expect(rows.allSatisfy { $0.count > 0 })
+        }
     }
 }

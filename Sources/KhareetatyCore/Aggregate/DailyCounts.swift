@@ -36,7 +36,7 @@ enum DailyCounts {
                 DELETE FROM \(s).district_daily WHERE local_date = ANY (ARRAY(SELECT local_date FROM counted_days));
                 """)
             try db.withCopy(into: "\(s).district_daily", layout: NewMonthCounts.layout) { emit in
-                for row in counted.rows() { try emit(row) }
+                try counted.forEachRow(emit)
             }
             recount = "recount_days"
         }

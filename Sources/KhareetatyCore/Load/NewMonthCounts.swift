@@ -26,7 +26,10 @@ struct NewMonthCounts {
     /// Days this run counted (staged in a new month), whether or not a count survived.
     private(set) var days: Set<Int32> = []
 
-    var isEmpty: Bool { days.isEmpty }
+    /// Nothing to write: no new month, or more areas or categories than a key holds (then the
+    /// server recounts those days too).
+    var isEmpty: Bool { days.isEmpty || overflowed }
+    private var overflowed = false
 
     private static let categoryBits: UInt64 = 12
     private static let districtBits: UInt64 = 20
@@ -56,10 +59,11 @@ struct NewMonthCounts {
     /// Counts (or with a negative `count`, takes back) incidents of a `touch`ed day.
     /// `layerIndex`: the area's index in the district layer, when known.
     mutating func add(day: Int32, district: String, layerIndex: Int? = nil, category: String, count: Int32 = 1) {
-        counts[key(day: day, district: district, layerIndex: layerIndex, category: category), default: 0] += count
+        guard !overflowed, let key = key(day: day, district: district, layerIndex: layerIndex, category: category) else { return }
+        counts[key, default: 0] += count
     }
 
-    private mutating func key(day: Int32, district: String, layerIndex: Int?, category: String) -> UInt64 {
+    private mutating func key(day: Int32, district: String, layerIndex: Int?, category: String) -> UInt64? {
         var d = -1
         if let layerIndex, layerIndex < slotOfLayerIndex.count { d = slotOfLayerIndex[layerIndex] }
         if d < 0 {
@@ -87,34 +91,39 @@ struct NewMonthCounts {
             categorySlot[category] = c
             categories.append(category)
         }
-        precondition(d < 1 << Self.districtBits && c < 1 << Self.categoryBits, "more areas or categories than a count key holds")
-        return UInt64(UInt32(bitPattern: day)) << (Self.districtBits + Self.categoryBits) | UInt64(d) << Self.categoryBits | UInt64(c)
+        guard d < 1 << Self.districtBits && c < 1 << Self.categoryBits else {
+            (overflowed, counts) = (true, [:])
+            return nil
+        }
+        return UInt64(UInt32(bitPattern: day) ^ Self.daySign) << (Self.districtBits + Self.categoryBits) | UInt64(d) << Self.categoryBits | UInt64(c)
     }
+    /// Flipped in the key so days before 1970 sort before the others.
+    private static let daySign: UInt32 = 0x8000_0000
+
+    typealias Row = (day: Int32, district: String, category: String, count: Int32)
 
     /// The rows to store, by day (the primary key's leading column): per (day, area) each
     /// category's count, then `all`. Counts netted to zero are left out (a missing row is zero).
-    func rows() -> [(day: Int32, district: String, category: String, count: Int32)] {
-        var out: [(day: Int32, district: String, category: String, count: Int32)] = []
-        out.reserveCapacity(counts.count + counts.count / 2)
+    func forEachRow(_ body: (Row) throws -> Void) rethrows {
         let keys = counts.keys.sorted()
+        let categoryMask: UInt64 = (1 << Self.categoryBits) - 1, districtMask: UInt64 = (1 << Self.districtBits) - 1
         var i = 0
         while i < keys.count {
             let group = keys[i] >> Self.categoryBits
-            let day = Int32(bitPattern: UInt32(truncatingIfNeeded: keys[i] >> (Self.districtBits + Self.categoryBits)))
-            let district = districtCodes[Int((keys[i] >> Self.categoryBits) & ((1 << Self.districtBits) - 1))]
+            let day = Int32(bitPattern: UInt32(truncatingIfNeeded: keys[i] >> (Self.districtBits + Self.categoryBits)) ^ Self.daySign)
+            let district = districtCodes[Int(group & districtMask)]
             var total: Int32 = 0
             while i < keys.count, keys[i] >> Self.categoryBits == group {
                 let n = counts[keys[i]]!
-                if n != 0 { out.append((day, district, categories[Int(keys[i] & ((1 << Self.categoryBits) - 1))], n)) }
+                if n != 0 { try body((day, district, categories[Int(keys[i] & categoryMask)], n)) }
                 total += n
                 i += 1
             }
-            if total != 0 { out.append((day, district, "all", total)) }
+            if total != 0 { try body((day, district, "all", total)) }
         }
-        return out
     }
 
-    static let layout = BinaryCopyLayout<(day: Int32, district: String, category: String, count: Int32)>(
+    static let layout = BinaryCopyLayout<Row>(
         columns: ["local_date", "district_code", "category", "incident_count"]) { row, w in
         try w.date("local_date", row.day)
         try w.text("district_code", row.district)
