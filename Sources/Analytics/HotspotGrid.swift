@@ -223,23 +223,37 @@ enum NearestNeighbour {
         for p in points { minX = min(minX, p.x); minY = min(minY, p.y); maxX = max(maxX, p.x); maxY = max(maxY, p.y) }
         let area = max((maxX - minX) * (maxY - minY), 1)
         let bucket = max(10, (area / Double(points.count)).squareRoot())
-        var buckets: [Int64: [Int]] = [:]
-        func key(_ c: Int, _ r: Int) -> Int64 { HotspotGrid.key(c, r) }
+        // Buckets as a dense grid over the bounding box (about one point a bucket on average): each
+        // bucket's points are a range of `members`, found by arithmetic instead of a hashed array
+        // per bucket. (What still costs: a bucket in a dense cluster holds thousands of points, and
+        // each of them scans it.)
+        let columns = Int(((maxX - minX) / bucket).rounded(.down)) + 1, rows = Int(((maxY - minY) / bucket).rounded(.down)) + 1
+        func cell(_ p: (x: Double, y: Double)) -> (c: Int, r: Int) {
+            (Int(((p.x - minX) / bucket).rounded(.down)), Int(((p.y - minY) / bucket).rounded(.down)))
+        }
+        var start = [Int32](repeating: 0, count: columns * rows + 1)
+        for p in points { let (c, r) = cell(p); start[r * columns + c + 1] += 1 }
+        for i in 1..<start.count { start[i] += start[i - 1] }
+        var members = [Int32](repeating: 0, count: points.count), fill = start
         for (i, p) in points.enumerated() {
-            buckets[key(Int(((p.x - minX) / bucket).rounded(.down)), Int(((p.y - minY) / bucket).rounded(.down))), default: []].append(i)
+            let (c, r) = cell(p)
+            members[Int(fill[r * columns + c])] = Int32(i)
+            fill[r * columns + c] += 1
         }
         let stride = max(1, points.count / 20_000)
         var distances: [Double] = []
         for i in Swift.stride(from: 0, to: points.count, by: stride) {
             let p = points[i]
-            let (c, r) = (Int(((p.x - minX) / bucket).rounded(.down)), Int(((p.y - minY) / bucket).rounded(.down)))
+            let (c, r) = cell(p)
             var best = Double.infinity
             var ring = 0
             while true {
-                for dr in -ring...ring {
-                    for dc in -ring...ring where max(abs(dr), abs(dc)) == ring {
-                        for j in buckets[key(c + dc, r + dr)] ?? [] {
-                            let d = ((points[j].x - p.x) * (points[j].x - p.x) + (points[j].y - p.y) * (points[j].y - p.y)).squareRoot()
+                for dr in -ring...ring where r + dr >= 0 && r + dr < rows {
+                    for dc in -ring...ring where max(abs(dr), abs(dc)) == ring && c + dc >= 0 && c + dc < columns {
+                        let b = (r + dr) * columns + c + dc
+                        for m in start[b]..<start[b + 1] {
+                            let q = points[Int(members[Int(m)])]
+                            let d = ((q.x - p.x) * (q.x - p.x) + (q.y - p.y) * (q.y - p.y)).squareRoot()
                             if d > 0 && d < best { best = d }
                         }
                     }

@@ -142,3 +142,38 @@ struct SquareLayer: AreaLayer {
         #expect(HotspotScale.choose(points: points, settings: settings, studySquareMetres: area).cellMetres == 150)
     }
 }
+
+/// The scale's median nearest-neighbour distance (bucketed search) equals a brute-force one on
+/// point sets under the sampling threshold: clustered, repeated locations, on a line, spread out.
+@Suite struct NearestNeighbourTests {
+    @Test func bucketedSearchEqualsBruteForce() {
+        var random = SplitMix64(seed: 20261203)
+        func uniform() -> Double { Double(random.next() >> 11) / Double(1 << 53) }
+        for trial in 0..<60 {
+            let n = 2 + Int(uniform() * 1500)
+            let spread = [1.0, 50, 5_000, 200_000][trial % 4]
+            var points: [(x: Double, y: Double)] = []
+            for _ in 0..<n {
+                switch trial % 5 {
+                case 0 where !points.isEmpty && uniform() < 0.4: points.append(points[Int(uniform() * Double(points.count))])  // same address
+                case 1: points.append((x: uniform() * spread, y: 7))                                                            // on a line
+                case 2: points.append((x: 1000 + uniform() * 30, y: 2000 + uniform() * 30))                                     // one cluster
+                default: points.append((x: uniform() * spread, y: uniform() * spread))
+                }
+            }
+            var nearest: [Double] = []
+            for p in points {
+                var best = Double.infinity
+                for q in points {
+                    let d = ((q.x - p.x) * (q.x - p.x) + (q.y - p.y) * (q.y - p.y)).squareRoot()
+                    if d > 0 && d < best { best = d }
+                }
+                if best.isFinite { nearest.append(best) }
+            }
+            nearest.sort()
+            let m = nearest.count / 2
+            let expected: Double? = nearest.isEmpty ? nil : nearest.count % 2 == 1 ? nearest[m] : (nearest[m - 1] + nearest[m]) / 2
+            #expect(NearestNeighbour.medianDistance(points) == expected, "trial \(trial): \(n) points")
+        }
+    }
+}
