@@ -234,4 +234,35 @@ import TestSupport
             #expect(rows.allSatisfy { $0.count > 0 })
         }
     }
+
+    @Test func monthRowsSumTheDaysAndTheMonthOnlyIncidents() async {
+        // (day, area, category, known only to its month?, taken back?)
+        let op = zip(Gen.int(in: -40...70), Gen.int(in: 0...2), Gen.int(in: 0...1), Gen.bool, Gen.int(in: 0...3))
+        await propertyCheck(count: 200, input: op.array(of: 0...150)) { ops in
+            var counts = NewMonthCounts()
+            var expected: [String: (count: Int32, monthOnly: Int32)] = [:], net: [String: Int32] = [:]
+            for (offset, area, category, isMonthOnly, takeBackDie) in ops {
+                let dayOf = Int32(offset * 9)  // about nine months either side of 1970
+                let month = NewMonthCounts.firstOfMonth(dayOf), day = isMonthOnly ? month : dayOf
+                let entry = "\(day)|\(area)|\(category)|\(isMonthOnly)"
+                let takeBack = takeBackDie == 0 && (net[entry] ?? 0) > 0
+                let n: Int32 = takeBack ? -1 : 1
+                net[entry, default: 0] += n
+                counts.touch(day: day)
+                counts.add(day: day, district: "A\(area)", category: "c\(category)", count: n, isMonthOnly: isMonthOnly)
+                for key in ["\(month)|A\(area)|c\(category)", "\(month)|A\(area)|all"] {
+                    expected[key, default: (0, 0)].count += n
+                    if isMonthOnly { expected[key, default: (0, 0)].monthOnly += n }
+                }
+            }
+            var rows: [String: [Int32]] = [:], months: [Int32] = []
+            counts.forEachMonthRow { row in
+                rows["\(row.month)|\(row.district)|\(row.category)"] = [row.count, row.monthOnly]
+                months.append(row.month)
+            }
+            #expect(rows == expected.filter { $0.value.count != 0 }.mapValues { [$0.count, $0.monthOnly] })
+            #expect(months == months.sorted())
+            #expect(Set(months).isSubset(of: counts.months))
+        }
+    }
 }

@@ -10,8 +10,8 @@ enum DailyCounts {
     /// before in the days' months, both statements leave month-only incidents out of their plans
     /// entirely: a day-only load pays nothing for them.
     /// `distributed`: the schema is on Citus (`Distribution.isDistributed`, which the caller has asked).
-    /// `counted`: the counts of the days of new months, summed by the loader (`NewMonthCounts`):
-    /// those days are written from them, the other days in `daysTable` recounted.
+    /// `counted`: the counts of new months, summed by the loader (`NewMonthCounts`): their days and
+    /// months are written from them, the other days in `daysTable` (and their months) recounted.
     static func rebuild(db: Transaction, schema: String, daysTable: String, distributed: Bool, monthOnlyStaged: Bool = false,
                         counted: NewMonthCounts = NewMonthCounts()) throws {
         let s = quoteIdentifier(schema)
@@ -39,6 +39,15 @@ enum DailyCounts {
                 try counted.forEachRow(emit)
             }
             recount = "recount_days"
+            // Their months' counts too: written here and left out of the monthly rebuild.
+            try db.query("""
+                WITH new_months AS (SELECT unnest($1::date[]) AS month),
+                     gone AS (DELETE FROM touched_months WHERE month IN (SELECT month FROM new_months))
+                DELETE FROM \(s).district_monthly WHERE month IN (SELECT month FROM new_months)
+                """, ["{" + counted.months.sorted().map { CivilDate.isoDate(days: Int($0)) }.joined(separator: ",") + "}"])
+            try db.withCopy(into: "\(s).district_monthly", layout: NewMonthCounts.monthLayout) { emit in
+                try counted.forEachMonthRow(emit)
+            }
         }
         try recountDays(db: db, schema: schema, daysTable: recount, distributed: distributed, monthOnlyStaged: monthOnlyStaged)
     }

@@ -195,11 +195,11 @@ public final class IncidentStore {
                     flushCounts()
                     (file, counts) = (incidents[i].incident.sourceFile, FileCounts())
                 }
-                if incidents[i].incident.precision == .month {
-                    stagedMonthOnly += 1
-                } else if let district = incidents[i].placement.districtCode, newMonthCounts.counts(day: incidents[i].incident.localDay) {
+                let isMonthOnly = incidents[i].incident.precision == .month
+                if isMonthOnly { stagedMonthOnly += 1 }
+                if let district = incidents[i].placement.districtCode, newMonthCounts.counts(day: incidents[i].incident.localDay) {
                     newMonthCounts.add(day: incidents[i].incident.localDay, district: district, layerIndex: incidents[i].placement.districtIndex,
-                                       category: incidents[i].incident.category)
+                                       category: incidents[i].incident.category, isMonthOnly: isMonthOnly)
                 }
                 counts.add(method: incidents[i].placement.geocodeMethod.rawValue, unassigned: incidents[i].placement.districtCode == nil, count: 1)
             }
@@ -257,9 +257,9 @@ public final class IncidentStore {
                 let (file, method, unassigned, n) = (try row.text(0), try row.text(1), try row.bool(2), try row.int(7))
                 counts[file, default: FileCounts()].add(method: method, unassigned: unassigned, count: -n)
                 counts[file, default: FileCounts()].duplicates += n
-                // A loser counted in a new month's day comes off that day's count.
-                if try row.text(6) == "day", let district = row[4], case let day = Int32(try row.int(3)), newMonthCounts.counts(day: day) {
-                    newMonthCounts.add(day: day, district: district, category: try row.text(5), count: -Int32(n))
+                // A loser counted in a new month comes off its day's count (a month-only one, its month's).
+                if let district = row[4], case let day = Int32(try row.int(3)), newMonthCounts.counts(day: day) {
+                    newMonthCounts.add(day: day, district: district, category: try row.text(5), count: -Int32(n), isMonthOnly: try row.text(6) == "month")
                 }
             }
         }

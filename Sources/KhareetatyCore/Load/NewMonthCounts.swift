@@ -1,17 +1,19 @@
 import Postgres
 
-/// The daily counts (`district_daily`'s rows) of the days of a run's *new* months, summed by the
-/// loader while it stages them. A new month has no stored incident (its partition did not exist),
-/// so its counts are exactly what the run keeps there: every staged incident with a day and a
-/// district, less the duplicates `finish` deletes. Written by COPY, they spare the recount its
-/// aggregate over every new row (a first load or a backfill of new months: ≈ 1 s at a million
-/// incidents); the days of months that held incidents are still recounted by the server.
+/// The daily and monthly counts (`district_daily`'s and `district_monthly`'s rows) of a run's
+/// *new* months, summed by the loader while it stages them. A new month has no stored incident
+/// (its partition did not exist), so its counts are exactly what the run keeps there: every staged
+/// incident with an area, less the duplicates `finish` deletes. Written by COPY, they spare the
+/// recount its aggregate over every new row (a first load or a backfill of new months: ≈ 1 s at a
+/// million incidents); the months that held incidents are still recounted by the server.
 ///
-/// Keys are small integers (day, area, category interned), so counting costs the loading thread
-/// two dictionary lookups a row; memory grows with the days × areas × categories that occur, not
-/// with the rows.
+/// Keys are small integers (area by the layer's index, category by a short scan, day by a flat
+/// array), so counting costs the loading thread ≈ 0.1 s a million rows; memory grows with the
+/// days × areas × categories that occur, not with the rows.
 struct NewMonthCounts {
     private var counts: [UInt64: Int32] = [:]
+    /// Month-only incidents, keyed by their month's first day (where they are stored).
+    private var monthOnly: [UInt64: Int32] = [:]
     /// Areas and categories as small integers: by code, and (areas) by the layer's index when the
     /// geocode stage gave it (an array read instead of hashing the code, per row).
     private var districtSlot: [String: Int] = [:]
@@ -58,9 +60,19 @@ struct NewMonthCounts {
 
     /// Counts (or with a negative `count`, takes back) incidents of a `touch`ed day.
     /// `layerIndex`: the area's index in the district layer, when known.
-    mutating func add(day: Int32, district: String, layerIndex: Int? = nil, category: String, count: Int32 = 1) {
+    /// `isMonthOnly`: an incident known only to its month, `day` that month's first day (it counts
+    /// in `district_monthly` only).
+    mutating func add(day: Int32, district: String, layerIndex: Int? = nil, category: String, count: Int32 = 1, isMonthOnly: Bool = false) {
         guard !overflowed, let key = key(day: day, district: district, layerIndex: layerIndex, category: category) else { return }
-        counts[key, default: 0] += count
+        if isMonthOnly { monthOnly[key, default: 0] += count } else { counts[key, default: 0] += count }
+    }
+
+    /// The new months (first days): every day of theirs is counted here, so are their monthly counts.
+    var months: Set<Int32> { Set(days.map(Self.firstOfMonth)) }
+
+    static func firstOfMonth(_ day: Int32) -> Int32 {
+        let (y, m, _) = CivilDate.civil(days: Int(day))
+        return Int32(CivilDate.days(year: y, month: m, day: 1))
     }
 
     private mutating func key(day: Int32, district: String, layerIndex: Int?, category: String) -> UInt64? {
@@ -92,7 +104,7 @@ struct NewMonthCounts {
             categories.append(category)
         }
         guard d < 1 << Self.districtBits && c < 1 << Self.categoryBits else {
-            (overflowed, counts) = (true, [:])
+            (overflowed, counts, monthOnly) = (true, [:], [:])
             return nil
         }
         return UInt64(UInt32(bitPattern: day) ^ Self.daySign) << (Self.districtBits + Self.categoryBits) | UInt64(d) << Self.categoryBits | UInt64(c)
@@ -121,6 +133,46 @@ struct NewMonthCounts {
             }
             if total != 0 { try body((day, district, "all", total)) }
         }
+    }
+
+    typealias MonthRow = (month: Int32, district: String, category: String, count: Int32, monthOnly: Int32)
+
+    /// `district_monthly`'s rows of the new months: the days' counts summed by month, month-only
+    /// incidents in both columns, then `all` per (month, area); rows netted to zero left out.
+    func forEachMonthRow(_ body: (MonthRow) throws -> Void) rethrows {
+        let dayShift = Self.districtBits + Self.categoryBits, rest: UInt64 = (1 << dayShift) - 1
+        func day(_ key: UInt64) -> Int32 { Int32(bitPattern: UInt32(truncatingIfNeeded: key >> dayShift) ^ Self.daySign) }
+        func monthKey(_ key: UInt64) -> UInt64 { UInt64(UInt32(bitPattern: Self.firstOfMonth(day(key))) ^ Self.daySign) << dayShift | key & rest }
+        var byMonth: [UInt64: (count: Int32, monthOnly: Int32)] = [:]
+        for (key, n) in counts where n != 0 { byMonth[monthKey(key), default: (0, 0)].count += n }
+        for (key, n) in monthOnly where n != 0 {
+            byMonth[monthKey(key), default: (0, 0)].count += n
+            byMonth[monthKey(key), default: (0, 0)].monthOnly += n
+        }
+        let keys = byMonth.keys.sorted()
+        let categoryMask: UInt64 = (1 << Self.categoryBits) - 1, districtMask: UInt64 = (1 << Self.districtBits) - 1
+        var i = 0
+        while i < keys.count {
+            let group = keys[i] >> Self.categoryBits
+            let month = day(keys[i]), district = districtCodes[Int(group & districtMask)]
+            var total: (count: Int32, monthOnly: Int32) = (0, 0)
+            while i < keys.count, keys[i] >> Self.categoryBits == group {
+                let n = byMonth[keys[i]]!
+                if n.count != 0 { try body((month, district, categories[Int(keys[i] & categoryMask)], n.count, n.monthOnly)) }
+                total = (total.count + n.count, total.monthOnly + n.monthOnly)
+                i += 1
+            }
+            if total.count != 0 { try body((month, district, "all", total.count, total.monthOnly)) }
+        }
+    }
+
+    static let monthLayout = BinaryCopyLayout<MonthRow>(
+        columns: ["month", "district_code", "category", "incident_count", "month_only_count"]) { row, w in
+        try w.date("month", row.month)
+        try w.text("district_code", row.district)
+        try w.text("category", row.category)
+        try w.int4("incident_count", row.count)
+        try w.int4("month_only_count", row.monthOnly)
     }
 
     static let layout = BinaryCopyLayout<Row>(
