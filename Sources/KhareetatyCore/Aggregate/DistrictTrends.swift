@@ -103,7 +103,7 @@ enum DistrictTrends {
                      [CivilDate.isoDate(days: days.lowerBound), CivilDate.isoDate(days: days.upperBound)])
         return try db.withCopy(into: "\(s).district_trends", layout: Row.layout) { emit in
             for day in days {
-                let asOf = CivilDate.isoDate(days: day), at = day - start
+                let asOf = Int32(day), at = day - start
                 // Days from the history's first day to D (negative: D is before it).
                 let historyDays = historyStart.map { day - $0 }
                 let enoughHistory = (historyDays ?? -1) >= weeks * 7 - 1
@@ -144,7 +144,9 @@ enum DistrictTrends {
     /// One `district_trends` row; the statistics stay NULL, and the labels `insufficient_data`,
     /// where the history does not cover them.
     struct Row {
-        let asOf: String, district: String, category: String
+        /// Days since 1970-01-01.
+        let asOf: Int32
+        let district: String, category: String
         let count7: Int, count28: Int
         var baseline: Double?, changePct: Double?, poissonZ: Double?, changeP: Double?
         var changeLabel = "insufficient_data"
@@ -152,28 +154,33 @@ enum DistrictTrends {
         var trend: MannKendall?
         var trendLabel = "insufficient_data"
 
-        init(asOf: String, district: String, category: String, count7: Int, count28: Int, weeks: Int) {
+        init(asOf: Int32, district: String, category: String, count7: Int, count28: Int, weeks: Int) {
             (self.asOf, self.district, self.category, self.count7, self.count28, self.weeks) = (asOf, district, category, count7, count28, weeks)
         }
 
-        static let layout = CopyLayout<Row>([
-            .init("as_of_date") { $0.asOf },
-            .init("district_code") { $0.district },
-            .init("category") { $0.category },
-            .init("count_7d") { $0.count7 },
-            .init("count_28d") { $0.count28 },
-            .init("baseline_7d") { $0.baseline },
-            .init("change_pct") { $0.changePct },
-            .init("poisson_z") { $0.poissonZ },
-            .init("change_p") { $0.changeP },
-            .init("change_label") { $0.changeLabel },
-            .init("weeks") { $0.weeks },
-            .init("mk_s") { $0.trend?.s },
-            .init("mk_tau") { $0.trend?.tau },
-            .init("mk_z") { $0.trend?.z },
-            .init("mk_p") { $0.trend?.p },
-            .init("sen_slope") { $0.trend?.senSlope },
-            .init("trend_label") { $0.trendLabel },
-        ])
+        /// Binary: a year's backfill writes half a million rows of a dozen numbers each, which text
+        /// COPY printed and the server parsed back.
+        static let layout = BinaryCopyLayout<Row>(columns: [
+            "as_of_date", "district_code", "category", "count_7d", "count_28d", "baseline_7d", "change_pct", "poisson_z", "change_p",
+            "change_label", "weeks", "mk_s", "mk_tau", "mk_z", "mk_p", "sen_slope", "trend_label",
+        ]) { row, w in
+            try w.date("as_of_date", row.asOf)
+            try w.text("district_code", row.district)
+            try w.text("category", row.category)
+            try w.int4("count_7d", Int32(row.count7))
+            try w.int4("count_28d", Int32(row.count28))
+            try w.float8("baseline_7d", row.baseline)
+            try w.float8("change_pct", row.changePct)
+            try w.float8("poisson_z", row.poissonZ)
+            try w.float8("change_p", row.changeP)
+            try w.text("change_label", row.changeLabel)
+            try w.int4("weeks", Int32(row.weeks))
+            try w.float8("mk_s", row.trend?.s)
+            try w.float8("mk_tau", row.trend?.tau)
+            try w.float8("mk_z", row.trend?.z)
+            try w.float8("mk_p", row.trend?.p)
+            try w.float8("sen_slope", row.trend?.senSlope)
+            try w.text("trend_label", row.trendLabel)
+        }
     }
 }
