@@ -29,7 +29,7 @@ enum DailyCounts {
                 TRUNCATE recount_days;
                 """)
             try db.query("INSERT INTO counted_days SELECT unnest($1::date[])",
-                         ["{" + counted.days.sorted().map { CivilDate.isoDate(days: Int($0)) }.joined(separator: ",") + "}"])
+                         [CivilDate.arrayLiteral(days: counted.days)])
             try db.execute("""
                 INSERT INTO recount_days SELECT local_date FROM \(daysTable) EXCEPT SELECT local_date FROM counted_days;
                 -- A new month had no incidents, so no counts; rows left there by hand would double.
@@ -44,7 +44,7 @@ enum DailyCounts {
                 WITH new_months AS (SELECT unnest($1::date[]) AS month),
                      gone AS (DELETE FROM touched_months WHERE month IN (SELECT month FROM new_months))
                 DELETE FROM \(s).district_monthly WHERE month IN (SELECT month FROM new_months)
-                """, ["{" + counted.months.sorted().map { CivilDate.isoDate(days: Int($0)) }.joined(separator: ",") + "}"])
+                """, [CivilDate.arrayLiteral(days: counted.months)])
             try db.withCopy(into: "\(s).district_monthly", layout: NewMonthCounts.monthLayout) { emit in
                 try counted.forEachMonthRow(emit)
             }

@@ -54,6 +54,11 @@ public enum CivilDate {
         return String(format: "%04d-%02d-%02d", y, m, d)
     }
 
+    /// A PostgreSQL `date[]` literal of days since 1970-01-01, ascending (for `unnest($1::date[])`).
+    static func arrayLiteral(days: some Sequence<Int32>) -> String {
+        "{" + days.sorted().map { isoDate(days: Int($0)) }.joined(separator: ",") + "}"
+    }
+
     static func isoTimestamp(epochSeconds s: Int64) -> String {
         let days = Int((s >= 0 ? s : s - 86_399) / 86_400)
         let secs = Int(s - Int64(days) * 86_400)

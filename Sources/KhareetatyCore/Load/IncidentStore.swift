@@ -293,7 +293,7 @@ public final class IncidentStore {
         // Touched days: every staged day (a duplicate's day too: harmless) and the day a re-sent incident moves away from.
         try db.execute("CREATE TEMPORARY TABLE \(Self.touchedDays) (local_date date PRIMARY KEY) ON COMMIT DROP")
         try db.query("INSERT INTO \(Self.touchedDays) SELECT unnest($1::date[])",
-                     ["{" + stagedDays.sorted().map { CivilDate.isoDate(days: Int($0)) }.joined(separator: ",") + "}"])
+                     [CivilDate.arrayLiteral(days: stagedDays)])
         try db.execute("""
             WITH replaced AS (
                 DELETE FROM \(incidents) i USING \(stage) n WHERE i.incident_id = n.incident_id RETURNING i.local_date

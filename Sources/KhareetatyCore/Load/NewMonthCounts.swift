@@ -107,32 +107,25 @@ struct NewMonthCounts {
             (overflowed, counts, monthOnly) = (true, [:], [:])
             return nil
         }
-        return UInt64(UInt32(bitPattern: day) ^ Self.daySign) << (Self.districtBits + Self.categoryBits) | UInt64(d) << Self.categoryBits | UInt64(c)
+        return Self.key(day: day, rest: UInt64(d) << Self.categoryBits | UInt64(c))
     }
-    /// Flipped in the key so days before 1970 sort before the others.
-    private static let daySign: UInt32 = 0x8000_0000
+
+    /// A key: the day in the high bits (its sign flipped, so days before 1970 sort first), then area
+    /// and category (`rest`).
+    private static func key(day: Int32, rest: UInt64) -> UInt64 {
+        UInt64(UInt32(bitPattern: day) ^ 0x8000_0000) << (districtBits + categoryBits) | rest
+    }
+
+    private static func day(of key: UInt64) -> Int32 {
+        Int32(bitPattern: UInt32(truncatingIfNeeded: key >> (districtBits + categoryBits)) ^ 0x8000_0000)
+    }
 
     typealias Row = (day: Int32, district: String, category: String, count: Int32)
 
     /// The rows to store, by day (the primary key's leading column): per (day, area) each
     /// category's count, then `all`. Counts netted to zero are left out (a missing row is zero).
     func forEachRow(_ body: (Row) throws -> Void) rethrows {
-        let keys = counts.keys.sorted()
-        let categoryMask: UInt64 = (1 << Self.categoryBits) - 1, districtMask: UInt64 = (1 << Self.districtBits) - 1
-        var i = 0
-        while i < keys.count {
-            let group = keys[i] >> Self.categoryBits
-            let day = Int32(bitPattern: UInt32(truncatingIfNeeded: keys[i] >> (Self.districtBits + Self.categoryBits)) ^ Self.daySign)
-            let district = districtCodes[Int(group & districtMask)]
-            var total: Int32 = 0
-            while i < keys.count, keys[i] >> Self.categoryBits == group {
-                let n = counts[keys[i]]!
-                if n != 0 { try body((day, district, categories[Int(keys[i] & categoryMask)], n)) }
-                total += n
-                i += 1
-            }
-            if total != 0 { try body((day, district, "all", total)) }
-        }
+        try forEachGroup(counts, zero: 0, plus: +, isZero: { $0 == 0 }) { try body(($0, $1, $2, $3)) }
     }
 
     typealias MonthRow = (month: Int32, district: String, category: String, count: Int32, monthOnly: Int32)
@@ -140,29 +133,38 @@ struct NewMonthCounts {
     /// `district_monthly`'s rows of the new months: the days' counts summed by month, month-only
     /// incidents in both columns, then `all` per (month, area); rows netted to zero left out.
     func forEachMonthRow(_ body: (MonthRow) throws -> Void) rethrows {
-        let dayShift = Self.districtBits + Self.categoryBits, rest: UInt64 = (1 << dayShift) - 1
-        func day(_ key: UInt64) -> Int32 { Int32(bitPattern: UInt32(truncatingIfNeeded: key >> dayShift) ^ Self.daySign) }
-        func monthKey(_ key: UInt64) -> UInt64 { UInt64(UInt32(bitPattern: Self.firstOfMonth(day(key))) ^ Self.daySign) << dayShift | key & rest }
+        func monthKey(_ key: UInt64) -> UInt64 {
+            Self.key(day: Self.firstOfMonth(Self.day(of: key)), rest: key & ((1 << (Self.districtBits + Self.categoryBits)) - 1))
+        }
         var byMonth: [UInt64: (count: Int32, monthOnly: Int32)] = [:]
         for (key, n) in counts where n != 0 { byMonth[monthKey(key), default: (0, 0)].count += n }
         for (key, n) in monthOnly where n != 0 {
             byMonth[monthKey(key), default: (0, 0)].count += n
             byMonth[monthKey(key), default: (0, 0)].monthOnly += n
         }
-        let keys = byMonth.keys.sorted()
+        try forEachGroup(byMonth, zero: (0, 0), plus: { ($0.count + $1.count, $0.monthOnly + $1.monthOnly) }, isZero: { $0.count == 0 }) {
+            try body(($0, $1, $2, $3.count, $3.monthOnly))
+        }
+    }
+
+    /// Walks `values` by key (day, then area, then category): per (day, area) each category's
+    /// value that is not zero, then `all` with their sum if that is not zero.
+    private func forEachGroup<V>(_ values: [UInt64: V], zero: V, plus: (V, V) -> V, isZero: (V) -> Bool,
+                                 _ body: (_ day: Int32, _ district: String, _ category: String, V) throws -> Void) rethrows {
+        let keys = values.keys.sorted()
         let categoryMask: UInt64 = (1 << Self.categoryBits) - 1, districtMask: UInt64 = (1 << Self.districtBits) - 1
         var i = 0
         while i < keys.count {
             let group = keys[i] >> Self.categoryBits
-            let month = day(keys[i]), district = districtCodes[Int(group & districtMask)]
-            var total: (count: Int32, monthOnly: Int32) = (0, 0)
+            let day = Self.day(of: keys[i]), district = districtCodes[Int(group & districtMask)]
+            var total = zero
             while i < keys.count, keys[i] >> Self.categoryBits == group {
-                let n = byMonth[keys[i]]!
-                if n.count != 0 { try body((month, district, categories[Int(keys[i] & categoryMask)], n.count, n.monthOnly)) }
-                total = (total.count + n.count, total.monthOnly + n.monthOnly)
+                let value = values[keys[i]]!
+                if !isZero(value) { try body(day, district, categories[Int(keys[i] & categoryMask)], value) }
+                total = plus(total, value)
                 i += 1
             }
-            if total.count != 0 { try body((month, district, "all", total.count, total.monthOnly)) }
+            if !isZero(total) { try body(day, district, "all", total) }
         }
     }
 
